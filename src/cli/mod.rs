@@ -1,0 +1,93 @@
+//! The command line: everything the window does with the network, without
+//! a screen.
+//!
+//! `tcp-playground` alone opens the window. With a subcommand it runs in the
+//! terminal, using the same [`crate::net`] code:
+//!
+//! - `serve`: the tutorial's server, printing the tutorial's console lines;
+//! - `connect`: the tutorial's client, names from stdin or `--name`.
+
+mod connect;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Command-line arguments.
+#[derive(Debug, Parser)]
+#[command(
+    name = "tcp-playground",
+    version,
+    about = "Teach TCP sockets live: a name-dialogue server and clients, with the window or in a terminal.",
+    long_about = "Teach TCP sockets live. Without a subcommand, opens the window.\n\
+                  With `serve` or `connect`, runs the tutorial's server or client in the terminal."
+)]
+pub struct Cli {
+    /// What to run; nothing opens the window.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the name-dialogue server and print the tutorial's console lines.
+    Serve(ServeArgs),
+    /// Connect to a name-dialogue server and hold the dialogue.
+    Connect(ConnectArgs),
+}
+
+/// Arguments of `serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on; port 0 picks a free port. Anything but
+    /// a loopback address makes the server reachable from other machines.
+    #[arg(long, default_value = "127.0.0.1:6000", value_name = "ADDR:PORT")]
+    pub bind: String,
+    /// Pause before each prompt that follows another message, in
+    /// milliseconds, so clients that treat one recv as one message work;
+    /// 0 sends reply and prompt in one write.
+    #[arg(long, default_value_t = 5, value_name = "MS")]
+    pub pace_ms: u64,
+    /// Listen backlog: finished handshakes the kernel queues before accept().
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    pub backlog: i32,
+    /// Close a client that sends nothing for this many seconds; 0 never does.
+    #[arg(long, default_value_t = 600, value_name = "SECS")]
+    pub idle_timeout: u64,
+    /// Save the transcript here when the server stops (.txt, .jsonl or .csv).
+    #[arg(long, value_name = "FILE")]
+    pub transcript: Option<PathBuf>,
+}
+
+/// Arguments of `connect`.
+#[derive(Debug, clap::Args)]
+pub struct ConnectArgs {
+    /// The server, as HOST:PORT (or HOST for port 6000).
+    #[arg(default_value = "127.0.0.1:6000", value_name = "HOST:PORT")]
+    pub target: String,
+    /// A name to send; repeat for several. After the last one, `exit` is
+    /// sent. Without --name, names are read from standard input.
+    #[arg(long = "name", value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Give up when the server does not answer within this many seconds.
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    pub timeout: u64,
+}
+
+/// Runs a subcommand; the exit code says whether it went well.
+pub fn run(command: Command) -> ExitCode {
+    let result = match command {
+        Command::Serve(args) => serve::run(&args),
+        Command::Connect(args) => connect::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

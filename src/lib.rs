@@ -1,0 +1,34 @@
+//! TCP Playground: teach TCP sockets live.
+//!
+//! A server greets each client, asks its name, greets the name and says
+//! good bye on `exit` — the name dialogue of a classic tutorial on Python
+//! sockets. This crate runs both ends of it, on real sockets, and shows
+//! what happens.
+//!
+//! # A map of the code
+//!
+//! Start with [`net::protocol`]: the whole dialogue in one small, pure
+//! state machine. Then:
+//!
+//! | where | what it is for |
+//! |---|---|
+//! | [`net`] | everything with sockets, and nothing with windows |
+//! | [`net::protocol`] | the server's side of the dialogue: bytes in, replies out (pure) |
+//! | [`net::parser`] | the client's side: a byte stream in, messages out (pure) |
+//! | [`net::server`] | a listener thread and one thread per client, as in the tutorial |
+//! | [`net::client`] | one connection: a reader thread and a sender thread |
+//! | [`net::event`] | what those threads report, over a crossbeam channel |
+//! | [`net::config`] | settings parsed from what the user typed, checked once |
+//! | [`transcript`] | the list of events, saved as text, JSON Lines or CSV |
+//! | [`cli`] | `serve` and `connect`: the same code without a window |
+//!
+//! Data flows one way each direction: network threads send owned
+//! [`net::NetEvent`]s to whoever listens (a window, a terminal, a test); the
+//! listener sends commands back through handles ([`net::Server`],
+//! [`net::Client`]). No state is shared that one side locks every frame.
+
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod net;
+pub mod transcript;

@@ -1,0 +1,347 @@
+//! The client: one connection to a name-dialogue server.
+//!
+//! A client must do two things at once: wait for what the server sends
+//! (which may come at any time, e.g. when the server is stopped), and wait
+//! for the user to type a name. Each of these waits blocks a thread, so a
+//! connection has two:
+//!
+//! ```text
+//! thread "tab-N"                         thread "tab-N-send"
+//! ──────────────                         ───────────────────
+//! resolve host, connect()
+//! start the sender thread  ───────────►  wait for a command:
+//! loop: recv() → MessageParser             SendName → send()
+//!       report each message                Disconnect → shutdown()
+//! close, report why
+//! ```
+//!
+//! The [`Client`] handle sends commands to the sender thread over a
+//! crossbeam channel; both threads report [`NetEvent`](super::event::NetEvent)s.
+//!
+//! The reader also watches the clock: after the client has sent a name (or
+//! just connected), the server must answer within
+//! [`ClientConfig::reply_timeout`]. While it is the user's turn to type,
+//! nothing times out.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Instant;
+
+use crossbeam_channel::{Receiver, Sender, select, unbounded};
+
+use super::bytes::Bytes;
+use super::config::ClientConfig;
+use super::error::{close_reason, connect_error_message};
+use super::event::{CloseReason, EventKind, EventSender, Origin, ServerMessage};
+use super::parser::MessageParser;
+
+/// Numbers client connections `tab-1`, `tab-2`, … across the whole program.
+static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// What the user (or a script) asks a client to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientCommand {
+    /// Send these bytes as a name, exactly, with no terminator (as the
+    /// tutorial's client does). `exit` ends the dialogue.
+    SendName(Vec<u8>),
+    /// Close the connection now.
+    Disconnect,
+}
+
+/// A handle on one client connection. Dropping it disconnects.
+#[derive(Debug)]
+pub struct Client {
+    id: u64,
+    commands: Sender<ClientCommand>,
+    state: Arc<State>,
+}
+
+/// What the two threads of one connection (and the handle) share.
+#[derive(Debug, Default)]
+struct State {
+    /// The user asked to disconnect.
+    user_closed: AtomicBool,
+    /// Since when the client waits for the server to answer; `None` while
+    /// it is the user's turn.
+    awaiting_since: Mutex<Option<Instant>>,
+}
+
+impl State {
+    fn set_awaiting(&self, since: Option<Instant>) {
+        *self
+            .awaiting_since
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = since;
+    }
+
+    fn awaiting(&self) -> Option<Instant> {
+        *self
+            .awaiting_since
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Client {
+    /// Starts connecting in the background and returns at once. Progress
+    /// arrives as events: `Connecting`, then `Connected` or `Closed` with
+    /// [`CloseReason::ConnectFailed`].
+    pub fn connect(config: ClientConfig, events: EventSender) -> Client {
+        let id = NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed);
+        let (commands, command_rx) = unbounded();
+        let state = Arc::new(State::default());
+        let origin = Origin::Client(id);
+        let for_thread = Arc::clone(&state);
+        let thread_events = events.clone();
+        let spawned = thread::Builder::new()
+            .name(origin.label())
+            .spawn(move || run(config, origin, command_rx, &for_thread, &thread_events));
+        if let Err(e) = spawned {
+            events.emit(
+                origin,
+                EventKind::Closed {
+                    reason: CloseReason::Error(format!("cannot start a thread: {e}")),
+                },
+            );
+        }
+        Client {
+            id,
+            commands,
+            state,
+        }
+    }
+
+    /// The number in this connection's label (`tab-N`), the same as in
+    /// [`Origin::Client`].
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The origin of this connection's events.
+    pub fn origin(&self) -> Origin {
+        Origin::Client(self.id)
+    }
+
+    /// Sends a name (queued until the connection is established).
+    pub fn send_name(&self, name: impl Into<Vec<u8>>) {
+        // If the connection has already ended, nobody receives the command,
+        // and the `Closed` event has already told the user so.
+        let _ = self.commands.send(ClientCommand::SendName(name.into()));
+    }
+
+    /// Closes the connection; the reason reported is
+    /// [`CloseReason::Disconnected`].
+    pub fn disconnect(&self) {
+        self.state.user_closed.store(true, Ordering::SeqCst);
+        let _ = self.commands.send(ClientCommand::Disconnect);
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.disconnect();
+    }
+}
+
+/// The reader thread: connect, start the sender, read until the end.
+fn run(
+    config: ClientConfig,
+    origin: Origin,
+    commands: Receiver<ClientCommand>,
+    state: &Arc<State>,
+    events: &EventSender,
+) {
+    let target = config.target();
+    events.emit(
+        origin,
+        EventKind::Connecting {
+            target: target.clone(),
+        },
+    );
+    let reason = match connect(&config, &target) {
+        Err(why) => CloseReason::ConnectFailed(why),
+        Ok(_) if state.user_closed.load(Ordering::SeqCst) => CloseReason::Disconnected,
+        Ok(stream) => converse(stream, &config, origin, commands, state, events),
+    };
+    events.emit(origin, EventKind::Closed { reason });
+}
+
+/// Resolves the host and tries each of its addresses in turn (`localhost`
+/// may be both `::1` and `127.0.0.1`). Returns a sentence on failure.
+fn connect(config: &ClientConfig, target: &str) -> Result<TcpStream, String> {
+    let addrs: Vec<SocketAddr> = (config.host.as_str(), config.port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot find host \"{}\": {e}", config.host))?
+        .collect();
+    let mut last_error = format!("host \"{}\" has no address", config.host);
+    for addr in addrs {
+        match TcpStream::connect_timeout(&addr, config.connect_timeout) {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last_error = connect_error_message(target, &e),
+        }
+    }
+    Err(last_error)
+}
+
+/// Talks over an established connection until it ends; returns why it ended.
+fn converse(
+    mut stream: TcpStream,
+    config: &ClientConfig,
+    origin: Origin,
+    commands: Receiver<ClientCommand>,
+    state: &Arc<State>,
+    events: &EventSender,
+) -> CloseReason {
+    let (local, peer) = match (stream.local_addr(), stream.peer_addr()) {
+        (Ok(local), Ok(peer)) => (local, peer),
+        (Err(e), _) | (_, Err(e)) => return close_reason(&e),
+    };
+    events.emit(origin, EventKind::Connected { local, peer });
+    // Names are tiny: send them at once rather than waiting for ACKs.
+    if let Err(e) = stream.set_nodelay(true) {
+        return close_reason(&e);
+    }
+    let write_half = match stream.try_clone() {
+        Ok(clone) => clone,
+        Err(e) => return close_reason(&e),
+    };
+    // Dropping `reader_done` (when this function returns) tells the sender
+    // thread to finish.
+    let (reader_done, reader_done_rx) = crossbeam_channel::bounded::<()>(0);
+    let sender_state = Arc::clone(state);
+    let sender_events = events.clone();
+    let spawned = thread::Builder::new()
+        .name(format!("{}-send", origin.label()))
+        .spawn(move || {
+            send_loop(
+                write_half,
+                origin,
+                &commands,
+                &reader_done_rx,
+                &sender_state,
+                &sender_events,
+            )
+        });
+    if let Err(e) = spawned {
+        return CloseReason::Error(format!("cannot start a thread: {e}"));
+    }
+    state.set_awaiting(Some(Instant::now()));
+    let reason = read_loop(&mut stream, config, origin, state, events);
+    drop(reader_done);
+    reason
+}
+
+/// Reads and parses until the connection ends.
+fn read_loop(
+    stream: &mut TcpStream,
+    config: &ClientConfig,
+    origin: Origin,
+    state: &State,
+    events: &EventSender,
+) -> CloseReason {
+    let mut parser = MessageParser::new();
+    let mut said_good_bye = false;
+    let mut buf = vec![0u8; 8 * 1024];
+    loop {
+        // Wake up when the server's answer is due, or now and then while
+        // it is the user's turn (a timeout of zero would mean "never").
+        let wait = match state.awaiting() {
+            Some(since) => config.reply_timeout.saturating_sub(since.elapsed()),
+            None => config.reply_timeout,
+        };
+        if wait.is_zero() {
+            return CloseReason::Timeout;
+        }
+        if let Err(e) = stream.set_read_timeout(Some(wait)) {
+            return close_reason(&e);
+        }
+        let n = match stream.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if is_timeout(&e) => continue,
+            Err(e) if state.user_closed.load(Ordering::SeqCst) => {
+                log::debug!("{origin}: read after disconnect: {e}");
+                return CloseReason::Disconnected;
+            }
+            Err(e) => return close_reason(&e),
+        };
+        if n == 0 {
+            if let Some(rest) = parser.finish() {
+                events.emit(origin, EventKind::Message { message: rest });
+            }
+            return if state.user_closed.load(Ordering::SeqCst) {
+                CloseReason::Disconnected
+            } else if said_good_bye {
+                CloseReason::Exit
+            } else {
+                CloseReason::Eof
+            };
+        }
+        events.emit(
+            origin,
+            EventKind::Received {
+                bytes: Bytes::from(&buf[..n]),
+            },
+        );
+        for message in parser.push(&buf[..n]) {
+            match message {
+                // The user's turn (or the end): stop the reply clock.
+                ServerMessage::Prompt => state.set_awaiting(None),
+                ServerMessage::GoodBye => {
+                    said_good_bye = true;
+                    state.set_awaiting(None);
+                }
+                _ => {}
+            }
+            events.emit(origin, EventKind::Message { message });
+        }
+    }
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+/// The sender thread: carries out commands until told to stop.
+fn send_loop(
+    mut stream: TcpStream,
+    origin: Origin,
+    commands: &Receiver<ClientCommand>,
+    reader_done: &Receiver<()>,
+    state: &State,
+    events: &EventSender,
+) {
+    loop {
+        select! {
+            recv(commands) -> command => match command {
+                Ok(ClientCommand::SendName(name)) => {
+                    // Start the reply clock before sending, so a quick
+                    // answer cannot arrive before the clock starts.
+                    state.set_awaiting(Some(Instant::now()));
+                    match stream.write_all(&name) {
+                        Ok(()) => events.emit(origin, EventKind::Sent { bytes: Bytes(name) }),
+                        Err(e) => {
+                            // The reader will see the same failure and report it.
+                            log::debug!("{origin}: send failed: {e}");
+                            let _ = stream.shutdown(Shutdown::Both);
+                            return;
+                        }
+                    }
+                }
+                // An explicit disconnect, or the handle was dropped.
+                Ok(ClientCommand::Disconnect) | Err(_) => {
+                    state.user_closed.store(true, Ordering::SeqCst);
+                    // Wakes the reader from recv() and sends FIN.
+                    let _ = stream.shutdown(Shutdown::Both);
+                    return;
+                }
+            },
+            recv(reader_done) -> _ => return,
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! Events: what the network threads tell the rest of the program.
+//!
+//! Every thread that owns a socket reports each step it takes as a
+//! [`NetEvent`] sent over a crossbeam channel: "listening", "accepted a
+//! client", "received these bytes", "sent these bytes", "closed, and why".
+//! The window, the command line and the tests all learn what happened the
+//! same way, by reading these events; a [`crate::transcript::Transcript`] is
+//! simply the list of them.
+//!
+//! Events own their data (bytes are copied into a `Vec<u8>`), so the
+//! receiving side never shares memory with a network thread.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use chrono::{DateTime, Local, Utc};
+use crossbeam_channel::Sender;
+use serde::{Deserialize, Serialize};
+
+use super::bytes::Bytes;
+use super::protocol::Heard;
+
+/// Which socket an event is about.
+///
+/// A dialogue between a client tab and our own server involves two sockets,
+/// one at each end of the same TCP connection, so it shows up under two
+/// origins: `Client(n)` for the tab's socket and `ServerConn(m)` for the
+/// socket of the server thread that serves it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
+pub enum Origin {
+    /// The server's listening socket and its accept loop.
+    Listener,
+    /// The server thread `client-N` that serves one accepted connection.
+    ServerConn(u64),
+    /// One outgoing client connection (a client tab, or `connect` on the command line).
+    Client(u64),
+}
+
+impl Origin {
+    /// The short label used in transcripts: `server`, `client-3`, `tab-2`.
+    ///
+    /// `client-N` is also the name of the server thread, as in the tutorial,
+    /// where every accepted client gets a thread of its own.
+    pub fn label(self) -> String {
+        match self {
+            Origin::Listener => "server".to_owned(),
+            Origin::ServerConn(n) => format!("client-{n}"),
+            Origin::Client(n) => format!("tab-{n}"),
+        }
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label())
+    }
+}
+
+/// Why a connection ended. Shown to the user, so each says it plainly.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "reason", content = "detail")]
+pub enum CloseReason {
+    /// The client said `exit` and the server answered `Good bye!`.
+    Exit,
+    /// The peer closed its side (a `recv` returned 0 bytes: end of stream).
+    Eof,
+    /// The peer reset the connection (RST), e.g. a process killed mid-dialogue.
+    Reset,
+    /// The server's operator kicked this client (or closed all clients).
+    Kicked,
+    /// Nothing arrived for too long.
+    Timeout,
+    /// The server was stopped while this client was connected.
+    ServerStopped,
+    /// The local user disconnected (client side).
+    Disconnected,
+    /// The connection could not be made (refused, unreachable, unknown host…).
+    ConnectFailed(String),
+    /// Any other socket error, with the operating system's words.
+    Error(String),
+}
+
+impl fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CloseReason::Exit => f.write_str("said exit"),
+            CloseReason::Eof => f.write_str("peer closed the connection"),
+            CloseReason::Reset => f.write_str("connection reset by peer"),
+            CloseReason::Kicked => f.write_str("kicked by the server"),
+            CloseReason::Timeout => f.write_str("timed out"),
+            CloseReason::ServerStopped => f.write_str("server stopped"),
+            CloseReason::Disconnected => f.write_str("disconnected by the user"),
+            CloseReason::ConnectFailed(why) => write!(f, "could not connect: {why}"),
+            CloseReason::Error(why) => write!(f, "error: {why}"),
+        }
+    }
+}
+
+/// One message of the name dialogue, as the client side recognised it in
+/// the byte stream (see [`crate::net::parser`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "message", content = "name")]
+pub enum ServerMessage {
+    /// `Welcome!\n`
+    Welcome,
+    /// `Whats your name?` (no newline)
+    Prompt,
+    /// `Hello N!\n`, with the name as the server echoed it.
+    Hello(Bytes),
+    /// `Good bye!\n`
+    GoodBye,
+    /// Bytes that are not part of the dialogue (another server, garbage).
+    Unexpected(Bytes),
+}
+
+/// What happened. Which socket it happened to is in [`NetEvent::origin`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "event")]
+pub enum EventKind {
+    /// The listener is bound and listening; `addr` is the real address
+    /// (with the real port when port 0 was asked for).
+    Listening { addr: SocketAddr },
+    /// The server thread `thread` took over an accepted connection.
+    Accepted {
+        peer: SocketAddr,
+        local: SocketAddr,
+        thread: String,
+    },
+    /// A client started to connect to `target` (as typed: host and port).
+    Connecting { target: String },
+    /// A client's connection is established.
+    Connected { local: SocketAddr, peer: SocketAddr },
+    /// Bytes that one `recv` returned.
+    Received { bytes: Bytes },
+    /// Bytes that one `send` wrote.
+    Sent { bytes: Bytes },
+    /// The server understood a step of the dialogue (a name, an empty
+    /// line, `exit`).
+    Heard { heard: Heard },
+    /// The client recognised a message of the dialogue.
+    Message { message: ServerMessage },
+    /// The connection is closed.
+    Closed { reason: CloseReason },
+    /// The listener stopped: every connection is closed and every thread joined.
+    Stopped,
+    /// Something failed that did not close a connection (or that stopped
+    /// the listener from starting), with a message meant for the user.
+    Error { message: String },
+}
+
+/// One timestamped event from one socket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetEvent {
+    /// When it happened (wall clock, UTC; shown in local time).
+    pub time: DateTime<Utc>,
+    /// Which socket it is about.
+    pub origin: Origin,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+impl NetEvent {
+    /// An event that happens now.
+    pub fn now(origin: Origin, kind: EventKind) -> Self {
+        NetEvent {
+            time: Utc::now(),
+            origin,
+            kind,
+        }
+    }
+
+    /// The time as `HH:MM:SS.mmm` in the local time zone.
+    pub fn local_time(&self) -> String {
+        self.time
+            .with_timezone(&Local)
+            .format("%H:%M:%S%.3f")
+            .to_string()
+    }
+}
+
+/// A function the network threads call after each event, so a window can
+/// wake up and draw it. The window decides how often it really redraws.
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// The sending end that every network thread holds a clone of.
+///
+/// A send never fails from the thread's point of view: if nobody listens
+/// any more (the window closed), the event is dropped and the thread goes
+/// on finishing its connection cleanly.
+#[derive(Clone)]
+pub struct EventSender {
+    tx: Sender<NetEvent>,
+    waker: Option<Waker>,
+}
+
+impl EventSender {
+    /// Events go to `tx`; nobody is woken.
+    pub fn new(tx: Sender<NetEvent>) -> Self {
+        EventSender { tx, waker: None }
+    }
+
+    /// Events go to `tx`, and `waker` is called after each one.
+    pub fn with_waker(tx: Sender<NetEvent>, waker: Waker) -> Self {
+        EventSender {
+            tx,
+            waker: Some(waker),
+        }
+    }
+
+    /// Sends one event, stamped with the current time.
+    pub fn emit(&self, origin: Origin, kind: EventKind) {
+        // A closed channel means the receiver is gone; there is nobody left
+        // to tell, so the event is dropped on purpose.
+        let _ = self.tx.send(NetEvent::now(origin, kind));
+        if let Some(wake) = &self.waker {
+            wake();
+        }
+    }
+}
+
+impl fmt::Debug for EventSender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventSender")
+            .field("waker", &self.waker.is_some())
+            .finish()
+    }
+}

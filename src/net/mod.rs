@@ -1,0 +1,31 @@
+//! The network side: the name dialogue, the server and the client.
+//!
+//! Nothing here knows about windows or widgets. Threads own the sockets and
+//! report what they do as [`NetEvent`]s over a crossbeam channel; whoever
+//! holds the receiving end (the window, the command line, a test) decides
+//! what to show.
+//!
+//! - [`protocol`]: the server side of the dialogue, pure (bytes in, replies out).
+//! - [`parser`]: the client side, pure (a byte stream in, messages out).
+//! - [`server`]: the listener thread and one thread per client.
+//! - [`client`]: one connection, with a reader and a sender thread.
+//! - [`event`]: the events every thread reports, and [`EventSender`].
+//! - [`config`]: checked settings, parsed from what the user typed.
+//! - [`bytes`], [`error`]: raw bytes shown safely; errors in plain words.
+
+pub mod bytes;
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod event;
+pub mod parser;
+pub mod protocol;
+pub mod server;
+
+pub use bytes::Bytes;
+pub use client::{Client, ClientCommand};
+pub use config::{ClientConfig, ConfigError, ServerConfig};
+pub use error::NetError;
+pub use event::{CloseReason, EventKind, EventSender, NetEvent, Origin, ServerMessage, Waker};
+pub use protocol::Heard;
+pub use server::Server;

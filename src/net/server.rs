@@ -1,0 +1,454 @@
+//! The server: one listener thread, and one thread per accepted client.
+//!
+//! This is the tutorial's threaded server, written so it can also be
+//! stopped cleanly and watched:
+//!
+//! ```text
+//! listener thread                       thread "client-N" (one per client)
+//! ───────────────                       ──────────────────────────────────
+//! socket(), bind(), listen()
+//! loop:
+//!     accept()  ── new connection ──►   send Welcome!, Whats your name?
+//!                                       loop: recv() → ServerDialogue → send()
+//!                                       close(), report why
+//! ```
+//!
+//! Every step is reported as a [`NetEvent`](super::event::NetEvent).
+//!
+//! # Stopping
+//!
+//! The listener thread spends its life blocked in `accept()`. To stop it,
+//! [`Server::stop`] raises a flag and then connects to the listener itself:
+//! `accept()` returns, the thread sees the flag and leaves its loop. It then
+//! shuts down every client socket, which wakes each client thread from its
+//! `recv()`, waits until all of them have finished, reports
+//! [`EventKind::Stopped`] and ends. Kicking one client works the same way on
+//! one socket. The listening socket has `SO_REUSEADDR`, so the same port can
+//! be bound again at once, even while old connections sit in `TIME_WAIT`.
+
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::thread;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender, bounded};
+use socket2::{Domain, Protocol, Socket, Type};
+
+use super::bytes::Bytes;
+use super::config::ServerConfig;
+use super::error::{NetError, close_reason};
+use super::event::{CloseReason, EventKind, EventSender, Origin};
+use super::protocol::{Reply, ServerDialogue};
+
+/// Numbers the server threads `client-1`, `client-2`, … across the whole
+/// program, so that a number names one connection even after a restart.
+static NEXT_CONN_ID: AtomicU64 = AtomicU64::new(1);
+
+/// How much one `recv` may return. Names longer than this still work: the
+/// protocol core collects the pieces (see [`super::protocol`]).
+const READ_BUFFER: usize = 8 * 1024;
+
+/// Stack size of a client thread. Each thread needs little, and a server
+/// holding thousands of connections should not reserve megabytes for each.
+const CLIENT_STACK: usize = 256 * 1024;
+
+/// A running server. Dropping it stops the server (without waiting).
+#[derive(Debug)]
+pub struct Server {
+    local_addr: SocketAddr,
+    shared: Arc<Shared>,
+    /// Disconnected once the listener thread has finished (every client
+    /// thread is finished before that).
+    finished: Receiver<()>,
+}
+
+/// What the listener, the client threads and the [`Server`] handle share.
+#[derive(Debug)]
+struct Shared {
+    config: ServerConfig,
+    events: EventSender,
+    stopping: AtomicBool,
+    clients: Mutex<HashMap<u64, ClientControl>>,
+}
+
+/// The handle the server keeps on one client thread's connection.
+#[derive(Debug)]
+struct ClientControl {
+    /// A second handle on the client's socket, used only to shut it down.
+    stream: TcpStream,
+    /// Set by whoever ends the connection from outside (kick, stop), so
+    /// the client thread can report the right reason.
+    ended_by: Arc<OnceLock<CloseReason>>,
+}
+
+impl ClientControl {
+    /// Ends this connection from outside, unless it already ends for
+    /// another reason.
+    fn end(&self, reason: CloseReason) {
+        let _ = self.ended_by.set(reason);
+        // Shutting down both directions wakes the thread from recv() and
+        // sends FIN to the client. It fails only if the socket is already
+        // shut down, which is fine.
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+}
+
+impl Server {
+    /// Binds, listens, and starts the listener thread.
+    ///
+    /// Fails with a message meant for the user when the address cannot be
+    /// bound (port in use, permission denied, not an address of this machine).
+    /// On success, an [`EventKind::Listening`] event has been sent.
+    pub fn start(config: ServerConfig, events: EventSender) -> Result<Server, NetError> {
+        let listener = listen(&config)?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|e| NetError::bind(config.bind, e))?;
+        let shared = Arc::new(Shared {
+            config,
+            events,
+            stopping: AtomicBool::new(false),
+            clients: Mutex::new(HashMap::new()),
+        });
+        shared
+            .events
+            .emit(Origin::Listener, EventKind::Listening { addr: local_addr });
+        let (finished_tx, finished) = bounded::<()>(0);
+        let for_thread = Arc::clone(&shared);
+        thread::Builder::new()
+            .name("listener".to_owned())
+            .spawn(move || {
+                let (alive_tx, alive_rx) = bounded::<()>(0);
+                accept_loop(&listener, &for_thread, &alive_tx);
+                drop(listener);
+                stop_all_clients(&for_thread, alive_tx, &alive_rx);
+                for_thread.events.emit(Origin::Listener, EventKind::Stopped);
+                drop(finished_tx);
+            })
+            .map_err(NetError::Thread)?;
+        Ok(Server {
+            local_addr,
+            shared,
+            finished,
+        })
+    }
+
+    /// The address the server really listens on (with the real port when
+    /// port 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The settings the server runs with.
+    pub fn config(&self) -> &ServerConfig {
+        &self.shared.config
+    }
+
+    /// How many client threads are running now.
+    pub fn client_count(&self) -> usize {
+        self.shared.clients().len()
+    }
+
+    /// Closes one client's connection; its thread reports
+    /// [`CloseReason::Kicked`]. Returns false if no such client is connected.
+    pub fn kick(&self, conn_id: u64) -> bool {
+        match self.shared.clients().get(&conn_id) {
+            Some(client) => {
+                client.end(CloseReason::Kicked);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Closes every client connection; the server keeps listening.
+    pub fn close_all(&self) {
+        for client in self.shared.clients().values() {
+            client.end(CloseReason::Kicked);
+        }
+    }
+
+    /// Asks the server to stop, without waiting. The listener closes, every
+    /// client is closed with [`CloseReason::ServerStopped`], and
+    /// [`EventKind::Stopped`] is sent when every thread has finished.
+    pub fn stop(&self) {
+        if self.shared.stopping.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        // Wake the listener from accept() by connecting to it ourselves.
+        let wake_addr = match self.local_addr {
+            SocketAddr::V4(a) if a.ip().is_unspecified() => {
+                SocketAddr::new(Ipv4Addr::LOCALHOST.into(), a.port())
+            }
+            SocketAddr::V6(a) if a.ip().is_unspecified() => {
+                SocketAddr::new(Ipv6Addr::LOCALHOST.into(), a.port())
+            }
+            addr => addr,
+        };
+        if let Err(e) = TcpStream::connect_timeout(&wake_addr, Duration::from_secs(1)) {
+            log::warn!("could not wake the listener at {wake_addr}: {e}");
+        }
+    }
+
+    /// Waits until the server has stopped (after [`Server::stop`]), at most
+    /// `timeout`. Returns true if it has stopped.
+    pub fn wait_stopped(&self, timeout: Duration) -> bool {
+        // The listener thread never sends; its end drops the sender.
+        matches!(
+            self.finished.recv_timeout(timeout),
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected)
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl Shared {
+    /// The table of running client threads. A client thread that panicked
+    /// while holding the lock would poison it; the table itself is still
+    /// consistent (every change is a single insert or remove), so go on.
+    fn clients(&self) -> MutexGuard<'_, HashMap<u64, ClientControl>> {
+        self.clients
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// `socket()`, `bind()`, `listen()`, with `SO_REUSEADDR` so a restarted
+/// server can bind the same port while old connections are in `TIME_WAIT`.
+fn listen(config: &ServerConfig) -> Result<TcpListener, NetError> {
+    let addr = config.bind;
+    let bind_err = |e| NetError::bind(addr, e);
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+        .map_err(bind_err)?;
+    // On Windows, SO_REUSEADDR would let two servers share a port; its
+    // default already allows rebinding over TIME_WAIT, so it is left off.
+    #[cfg(not(windows))]
+    socket.set_reuse_address(true).map_err(bind_err)?;
+    socket.bind(&addr.into()).map_err(bind_err)?;
+    socket.listen(config.backlog).map_err(bind_err)?;
+    Ok(socket.into())
+}
+
+/// The listener thread's loop: accept, hand over to a new thread, repeat.
+///
+/// Every client thread gets a clone of `alive`, a sender nobody sends on:
+/// when the last clone is dropped, the receiver knows every thread is done.
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, alive: &Sender<()>) {
+    let mut backoff = Duration::from_millis(10);
+    loop {
+        let accepted = listener.accept();
+        if shared.stopping.load(Ordering::SeqCst) {
+            // This is our own wake-up connection (or a client arriving just
+            // as we stop); it is closed when dropped.
+            return;
+        }
+        match accepted {
+            Ok((stream, peer)) => {
+                backoff = Duration::from_millis(10);
+                start_client_thread(stream, peer, shared, alive.clone());
+            }
+            Err(e) => {
+                // Typically "too many open files". Waiting a little lets
+                // other connections finish; doubling the wait (up to a
+                // second) keeps a persistent error from spinning a core.
+                shared.events.emit(
+                    Origin::Listener,
+                    EventKind::Error {
+                        message: format!("accept() failed: {e}"),
+                    },
+                );
+                thread::sleep(backoff);
+                backoff = (backoff * 2).min(Duration::from_secs(1));
+            }
+        }
+    }
+}
+
+/// Registers the connection and starts its thread `client-N`.
+fn start_client_thread(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: &Arc<Shared>,
+    alive: Sender<()>,
+) {
+    let id = NEXT_CONN_ID.fetch_add(1, Ordering::Relaxed);
+    let origin = Origin::ServerConn(id);
+    let control = match stream.try_clone() {
+        Ok(clone) => ClientControl {
+            stream: clone,
+            ended_by: Arc::new(OnceLock::new()),
+        },
+        Err(e) => {
+            let message = format!("cannot serve {peer}: {e}");
+            shared.events.emit(origin, EventKind::Error { message });
+            return;
+        }
+    };
+    let ended_by = Arc::clone(&control.ended_by);
+    shared.clients().insert(id, control);
+    let thread_name = origin.label();
+    let for_thread = Arc::clone(shared);
+    let name_for_event = thread_name.clone();
+    let spawned = thread::Builder::new()
+        .name(thread_name)
+        .stack_size(CLIENT_STACK)
+        .spawn(move || {
+            serve_client(stream, peer, origin, name_for_event, &ended_by, &for_thread);
+            for_thread.clients().remove(&id);
+            drop(alive);
+        });
+    if let Err(e) = spawned {
+        // The stream moved into the closure that failed to start and is
+        // closed with it; forget its control handle too.
+        shared.clients().remove(&id);
+        let message = format!("cannot start a thread for {peer}: {e}");
+        shared.events.emit(origin, EventKind::Error { message });
+    }
+}
+
+/// One client's whole life on the server: greet, talk, close, report.
+fn serve_client(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    origin: Origin,
+    thread: String,
+    ended_by: &OnceLock<CloseReason>,
+    shared: &Shared,
+) {
+    let events = &shared.events;
+    let local = stream.local_addr().unwrap_or(shared.config.bind);
+    events.emit(
+        origin,
+        EventKind::Accepted {
+            peer,
+            local,
+            thread,
+        },
+    );
+    let outcome = talk(&mut stream, origin, shared);
+    // A reason set from outside (kick, stop) wins over what the socket
+    // said, because the socket only saw the consequence (an EOF or error).
+    let reason = match ended_by.get() {
+        Some(reason) => reason.clone(),
+        None => match outcome {
+            Ok(reason) => reason,
+            Err(e) => close_reason(&e),
+        },
+    };
+    // Send FIN now; closing the socket (drop) follows.
+    let _ = stream.shutdown(Shutdown::Write);
+    drop(stream);
+    events.emit(origin, EventKind::Closed { reason });
+}
+
+/// The dialogue loop. Returns how the dialogue ended, or the socket error
+/// that ended it.
+fn talk(stream: &mut TcpStream, origin: Origin, shared: &Shared) -> io::Result<CloseReason> {
+    let config = &shared.config;
+    stream.set_nodelay(config.nodelay)?;
+    stream.set_read_timeout(config.idle_timeout)?;
+    stream.set_write_timeout(Some(config.write_timeout))?;
+    let mut writer = PacedWriter {
+        stream,
+        pace: config.pace,
+        origin,
+        events: &shared.events,
+    };
+    let mut dialogue = ServerDialogue::new();
+    writer.send(&dialogue.greeting())?;
+    let mut buf = vec![0u8; READ_BUFFER];
+    loop {
+        let n = writer.stream.read(&mut buf)?;
+        if n == 0 {
+            // End of stream. Answer a last unfinished line, if any; the
+            // client may still be reading (it only closed its sending side).
+            for turn in dialogue.finish() {
+                writer.report_heard(&turn.heard);
+                let _ = writer.send(&turn.replies);
+            }
+            return Ok(CloseReason::Eof);
+        }
+        shared.events.emit(
+            origin,
+            EventKind::Received {
+                bytes: Bytes::from(&buf[..n]),
+            },
+        );
+        for turn in dialogue.feed(&buf[..n]) {
+            writer.report_heard(&turn.heard);
+            writer.send(&turn.replies)?;
+        }
+        if dialogue.is_finished() {
+            return Ok(CloseReason::Exit);
+        }
+    }
+}
+
+/// Writes replies, pausing before each prompt that follows another message.
+struct PacedWriter<'a> {
+    stream: &'a mut TcpStream,
+    pace: Duration,
+    origin: Origin,
+    events: &'a EventSender,
+}
+
+impl PacedWriter<'_> {
+    /// Sends `replies`. Without pacing they go out in one write; with
+    /// pacing, what comes before a prompt is written, then the thread
+    /// sleeps, then the prompt is written on its own.
+    fn send(&mut self, replies: &[Reply]) -> io::Result<()> {
+        let mut out = Vec::new();
+        for reply in replies {
+            if *reply == Reply::Prompt && !self.pace.is_zero() && !out.is_empty() {
+                self.write(&out)?;
+                out.clear();
+                thread::sleep(self.pace);
+            }
+            reply.write_to(&mut out);
+        }
+        if !out.is_empty() {
+            self.write(&out)?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.stream.write_all(bytes)?;
+        self.events.emit(
+            self.origin,
+            EventKind::Sent {
+                bytes: Bytes::from(bytes),
+            },
+        );
+        Ok(())
+    }
+
+    fn report_heard(&self, heard: &super::protocol::Heard) {
+        self.events.emit(
+            self.origin,
+            EventKind::Heard {
+                heard: heard.clone(),
+            },
+        );
+    }
+}
+
+/// Closes every client with [`CloseReason::ServerStopped`] and waits until
+/// every client thread has finished.
+fn stop_all_clients(shared: &Shared, alive_tx: Sender<()>, alive_rx: &Receiver<()>) {
+    for client in shared.clients().values() {
+        client.end(CloseReason::ServerStopped);
+    }
+    // Drop our own sender; recv() then returns an error as soon as the last
+    // client thread has dropped its clone, i.e. when every thread is done.
+    drop(alive_tx);
+    let _ = alive_rx.recv();
+}

@@ -1,0 +1,338 @@
+//! The transcript: every event, in order, and its exports.
+//!
+//! A transcript is data: the list of [`NetEvent`]s in the order the
+//! network threads reported them. The window's views and the command
+//! line's output are projections of it. It is saved in one of three
+//! formats, chosen by the file's extension:
+//!
+//! - `.txt`: readable lines, like the tutorial's console with times;
+//! - `.jsonl`: JSON Lines, one event per line, every byte preserved
+//!   (text when valid UTF-8, hex otherwise); it can be read back;
+//! - `.csv`: one row per event, for spreadsheets.
+//!
+//! Files are written atomically: to a temporary file in the same folder,
+//! which then replaces the target in one rename. A failed save leaves any
+//! old file untouched, and the transcript in memory is never changed.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{self, BufRead, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use crate::net::event::{EventKind, NetEvent, Origin, ServerMessage};
+use crate::net::protocol::Heard;
+
+/// The file formats a transcript can be saved in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Readable text, one line per event.
+    Text,
+    /// JSON Lines: one JSON object per event.
+    JsonLines,
+    /// Comma-separated values with a header row.
+    Csv,
+}
+
+impl Format {
+    /// Every format, for file dialogs.
+    pub const ALL: [Format; 3] = [Format::Text, Format::JsonLines, Format::Csv];
+
+    /// The format for a path's extension (`.txt`, `.log`, `.jsonl`,
+    /// `.json`, `.csv`); `None` for anything else.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "txt" | "log" => Some(Format::Text),
+            "jsonl" | "json" => Some(Format::JsonLines),
+            "csv" => Some(Format::Csv),
+            _ => None,
+        }
+    }
+
+    /// The usual extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Text => "txt",
+            Format::JsonLines => "jsonl",
+            Format::Csv => "csv",
+        }
+    }
+
+    /// A name for file dialogs.
+    pub fn description(self) -> &'static str {
+        match self {
+            Format::Text => "Text",
+            Format::JsonLines => "JSON Lines",
+            Format::Csv => "CSV",
+        }
+    }
+}
+
+/// Why a transcript could not be saved or read.
+#[derive(Debug, Error)]
+pub enum TranscriptError {
+    /// The extension names no known format.
+    #[error("cannot tell the format of \"{}\": use .txt, .jsonl or .csv", .0.display())]
+    UnknownFormat(PathBuf),
+    /// Writing (or renaming into place) failed; the old file, if any, is intact.
+    #[error("cannot save \"{}\": {source}", path.display())]
+    Write {
+        /// Where we tried to save.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: io::Error,
+    },
+    /// A line of a JSON Lines file is not an event.
+    #[error("line {line}: not a transcript event: {message}")]
+    BadLine {
+        /// The line number, from 1.
+        line: usize,
+        /// What was wrong with it.
+        message: String,
+    },
+    /// Reading failed.
+    #[error("cannot read the transcript: {0}")]
+    Read(#[from] io::Error),
+}
+
+/// Every event, in the order it was reported.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Transcript {
+    events: Vec<NetEvent>,
+}
+
+impl Transcript {
+    /// An empty transcript.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds an event at the end.
+    pub fn push(&mut self, event: NetEvent) {
+        self.events.push(event);
+    }
+
+    /// All events, oldest first.
+    pub fn events(&self) -> &[NetEvent] {
+        &self.events
+    }
+
+    /// How many events there are.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// True when nothing has happened yet.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// The events of one socket, oldest first.
+    pub fn for_origin(&self, origin: Origin) -> impl Iterator<Item = &NetEvent> {
+        self.events.iter().filter(move |e| e.origin == origin)
+    }
+
+    /// Writes readable text: `time  origin  what happened`, one line each.
+    pub fn write_text(&self, mut out: impl Write) -> io::Result<()> {
+        let mut peers = Peers::default();
+        for event in &self.events {
+            writeln!(
+                out,
+                "{}  {:<9} {}",
+                event.local_time(),
+                event.origin.label(),
+                peers.describe(event)
+            )?;
+        }
+        out.flush()
+    }
+
+    /// Writes JSON Lines: one JSON object per event.
+    pub fn write_jsonl(&self, mut out: impl Write) -> io::Result<()> {
+        for event in &self.events {
+            serde_json::to_writer(&mut out, event)?;
+            out.write_all(b"\n")?;
+        }
+        out.flush()
+    }
+
+    /// Reads what [`Transcript::write_jsonl`] wrote. Empty lines are skipped.
+    pub fn read_jsonl(input: impl BufRead) -> Result<Transcript, TranscriptError> {
+        let mut transcript = Transcript::new();
+        for (index, line) in input.lines().enumerate() {
+            let line = line?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let event = serde_json::from_str(&line).map_err(|e| TranscriptError::BadLine {
+                line: index + 1,
+                message: e.to_string(),
+            })?;
+            transcript.push(event);
+        }
+        Ok(transcript)
+    }
+
+    /// Writes CSV with the columns `time, origin, event, detail, hex`:
+    /// `detail` is the readable description, `hex` the raw bytes (if any).
+    pub fn write_csv(&self, out: impl Write) -> io::Result<()> {
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record(["time", "origin", "event", "detail", "hex"])?;
+        let mut peers = Peers::default();
+        for event in &self.events {
+            let hex = payload(&event.kind).map(|b| b.to_hex()).unwrap_or_default();
+            writer.write_record([
+                event
+                    .time
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                event.origin.label(),
+                kind_name(&event.kind).to_owned(),
+                peers.describe(event),
+                hex,
+            ])?;
+        }
+        writer.flush()
+    }
+
+    /// Writes the transcript in `format` to `out`.
+    pub fn write(&self, format: Format, out: impl Write) -> io::Result<()> {
+        match format {
+            Format::Text => self.write_text(out),
+            Format::JsonLines => self.write_jsonl(out),
+            Format::Csv => self.write_csv(out),
+        }
+    }
+
+    /// Saves to `path`, in the format its extension names, atomically.
+    pub fn save(&self, path: &Path) -> Result<Format, TranscriptError> {
+        let format =
+            Format::from_path(path).ok_or_else(|| TranscriptError::UnknownFormat(path.into()))?;
+        self.save_as(path, format)?;
+        Ok(format)
+    }
+
+    /// Saves to `path` in `format`, atomically: a temporary file in the
+    /// same folder is written, flushed to disk, then renamed over `path`.
+    pub fn save_as(&self, path: &Path, format: Format) -> Result<(), TranscriptError> {
+        let fail = |source| TranscriptError::Write {
+            path: path.to_owned(),
+            source,
+        };
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let mut temp = tempfile::NamedTempFile::new_in(folder).map_err(fail)?;
+        self.write(format, io::BufWriter::new(temp.as_file_mut()))
+            .map_err(fail)?;
+        temp.as_file().sync_all().map_err(fail)?;
+        temp.persist(path).map_err(|e| fail(e.error))?;
+        Ok(())
+    }
+}
+
+/// Remembers each server connection's peer, so that the line for its end
+/// can read like the tutorial's: `Connection from IP:PORT is closed`.
+#[derive(Default)]
+struct Peers(HashMap<Origin, SocketAddr>);
+
+impl Peers {
+    fn describe(&mut self, event: &NetEvent) -> String {
+        if let EventKind::Accepted { peer, .. } = &event.kind {
+            self.0.insert(event.origin, *peer);
+        }
+        match (&event.kind, self.0.get(&event.origin)) {
+            (EventKind::Closed { reason }, Some(peer)) => {
+                format!("Connection from {peer} is closed ({reason})")
+            }
+            (kind, _) => Describe(kind).to_string(),
+        }
+    }
+}
+
+/// The raw bytes an event carries, if any.
+pub fn payload(kind: &EventKind) -> Option<&crate::net::Bytes> {
+    match kind {
+        EventKind::Received { bytes } | EventKind::Sent { bytes } => Some(bytes),
+        EventKind::Heard {
+            heard: Heard::Name { name, .. },
+        } => Some(name),
+        EventKind::Message {
+            message: ServerMessage::Hello(bytes) | ServerMessage::Unexpected(bytes),
+        } => Some(bytes),
+        _ => None,
+    }
+}
+
+/// The event's type as one word, as in JSON Lines.
+pub fn kind_name(kind: &EventKind) -> &'static str {
+    match kind {
+        EventKind::Listening { .. } => "listening",
+        EventKind::Accepted { .. } => "accepted",
+        EventKind::Connecting { .. } => "connecting",
+        EventKind::Connected { .. } => "connected",
+        EventKind::Received { .. } => "received",
+        EventKind::Sent { .. } => "sent",
+        EventKind::Heard { .. } => "heard",
+        EventKind::Message { .. } => "message",
+        EventKind::Closed { .. } => "closed",
+        EventKind::Stopped => "stopped",
+        EventKind::Error { .. } => "error",
+    }
+}
+
+/// An event described in one readable line (bytes escaped).
+pub struct Describe<'a>(pub &'a EventKind);
+
+impl fmt::Display for Describe<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            EventKind::Listening { addr } => write!(f, "Listening on {addr}"),
+            EventKind::Accepted {
+                peer,
+                local,
+                thread,
+            } => write!(
+                f,
+                "Accept new connection from {peer} (thread {thread}, local {local})"
+            ),
+            EventKind::Connecting { target } => write!(f, "Connecting to {target}..."),
+            EventKind::Connected { local, peer } => write!(f, "Connected {local} -> {peer}"),
+            EventKind::Received { bytes } => {
+                write!(f, "recv {} bytes: \"{}\"", bytes.len(), bytes.escaped())
+            }
+            EventKind::Sent { bytes } => {
+                write!(f, "send {} bytes: \"{}\"", bytes.len(), bytes.escaped())
+            }
+            EventKind::Heard { heard } => match heard {
+                Heard::Name { name, cut: false } => write!(f, "name \"{}\"", name.escaped()),
+                Heard::Name { name, cut: true } => write!(
+                    f,
+                    "name \"{}\" (a {}-byte piece of a longer name)",
+                    name.escaped(),
+                    name.len()
+                ),
+                Heard::EmptyName => f.write_str("empty name: ask again"),
+                Heard::Exit => f.write_str("exit: say good bye"),
+            },
+            EventKind::Message { message } => match message {
+                ServerMessage::Welcome => f.write_str("server says: Welcome!"),
+                ServerMessage::Prompt => f.write_str("server asks: Whats your name?"),
+                ServerMessage::Hello(name) => {
+                    write!(f, "server says: Hello {}!", name.escaped())
+                }
+                ServerMessage::GoodBye => f.write_str("server says: Good bye!"),
+                ServerMessage::Unexpected(bytes) => {
+                    write!(f, "unexpected bytes: \"{}\"", bytes.escaped())
+                }
+            },
+            EventKind::Closed { reason } => write!(f, "closed: {reason}"),
+            EventKind::Stopped => f.write_str("Server stopped"),
+            EventKind::Error { message } => write!(f, "error: {message}"),
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! The headless command line: `serve` prints the tutorial's console lines,
+//! `connect` behaves like the tutorial's client, failures are one clear line.
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+
+fn interrupt(child: &std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+#[test]
+fn serve_prints_the_tutorial_console_lines_and_saves_the_transcript_on_ctrl_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let transcript = dir.path().join("session.jsonl");
+    let mut server = Spawned::start(app(&[
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--transcript",
+        transcript.to_str().unwrap(),
+    ]));
+    let port = server.listening_port();
+    assert_eq!(server.next_line(), "Waiting for connection...");
+
+    let target = format!("127.0.0.1:{port}");
+    let output = run_with_input(
+        app(&["connect", &target]),
+        "张三\n\nexit\n".as_bytes(),
+        Duration::from_secs(20),
+    );
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "Welcome!\nWhats your name?\n张三\nHello 张三!\nWhats your name?\nexit\nGood bye!\n"
+    );
+
+    let accepted = server.next_line();
+    let peer = accepted
+        .strip_prefix("Accept new connection from ")
+        .unwrap_or_else(|| panic!("{accepted:?}"));
+    assert!(peer.starts_with("127.0.0.1:"));
+    assert_eq!(
+        server.next_line(),
+        format!("Connection from {peer} is closed")
+    );
+
+    interrupt(&server.child);
+    let status = server.child.wait().unwrap();
+    assert!(
+        status.success(),
+        "serve exits cleanly on Ctrl+C: {status:?}"
+    );
+    let saved = std::fs::read_to_string(&transcript).expect("transcript saved");
+    assert!(saved.contains(r#""event":"listening""#));
+    assert!(saved.contains("张三"));
+    assert!(
+        saved
+            .lines()
+            .last()
+            .unwrap()
+            .contains(r#""event":"stopped""#)
+    );
+}
+
+#[test]
+fn connect_to_a_closed_port_fails_with_one_clear_line() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let target = format!("127.0.0.1:{port}");
+    let output = run_with_input(app(&["connect", &target]), b"", Duration::from_secs(20));
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: could not connect: connection to"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("refused"), "{stderr}");
+}
+
+#[test]
+fn connect_reports_a_server_that_breaks_the_protocol() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let server = std::thread::spawn(move || {
+        use std::io::Write;
+        let (mut s, _) = listener.accept().unwrap();
+        s.write_all(b"SSH-2.0-OpenSSH_9.2\r\n").unwrap();
+        // Keep the connection open until the client gives up on it.
+        let _ = std::io::Read::read(&mut s, &mut [0u8; 16]);
+    });
+    let output = run_with_input(app(&["connect", &target]), b"", Duration::from_secs(20));
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the server broke the protocol: it sent \"SSH-2.0-OpenSSH_9.2\\r\\n\""),
+        "{stderr}"
+    );
+    drop(server);
+}
+
+#[test]
+fn connect_times_out_on_a_silent_server() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let output = run_with_input(
+        app(&["connect", &target, "--timeout", "1"]),
+        b"",
+        Duration::from_secs(20),
+    );
+    drop(listener);
+    assert!(!output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "error: timed out\n"
+    );
+}
+
+#[test]
+fn serve_refuses_a_bad_address_and_a_port_in_use() {
+    let output = run_with_input(
+        app(&["serve", "--bind", "example.com:6000"]),
+        b"",
+        Duration::from_secs(20),
+    );
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is not an IP address"));
+
+    let (server, _events) = start_server(0);
+    let bind = server.local_addr().to_string();
+    let output = run_with_input(
+        app(&["serve", "--bind", &bind]),
+        b"",
+        Duration::from_secs(20),
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("is already in use"), "{stderr}");
+}
