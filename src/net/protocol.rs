@@ -125,6 +125,9 @@ pub struct Turn {
 pub struct ServerDialogue {
     /// An unfinished line from a line client, waiting for its line break.
     pending: Vec<u8>,
+    /// True when pieces of the pending line have already been greeted, so
+    /// what is left of it is a piece too (see "Long names" in the module docs).
+    pending_was_cut: bool,
     /// True once the client has sent a line break (see the module docs).
     line_client: bool,
     /// True once `exit` was heard: nothing more is read or answered.
@@ -163,7 +166,8 @@ impl ServerDialogue {
                 line.pop();
             }
             rest = &rest[newline + 1..];
-            self.complete_name(line, &mut turns);
+            let cut = std::mem::take(&mut self.pending_was_cut);
+            self.complete_name(line, cut, &mut turns);
             if self.finished {
                 return turns;
             }
@@ -171,14 +175,18 @@ impl ServerDialogue {
         self.pending.extend_from_slice(rest);
         if self.line_client {
             // Keep the unfinished line, but never more than one name's worth.
-            while self.pending.len() > MAX_NAME && !self.finished {
+            // A `\r` at the end may be the start of `\r\n`, which is not part
+            // of the name: it does not count. The pieces are cut where they
+            // would be if the whole line had arrived at once.
+            while unfinished_len(&self.pending) > MAX_NAME && !self.finished {
                 let piece = take_piece(&mut self.pending);
+                self.pending_was_cut = true;
                 self.push_turn(piece, true, &mut turns);
             }
         } else if !self.pending.is_empty() {
             // The tutorial's client: one recv, one name.
             let name = std::mem::take(&mut self.pending);
-            self.complete_name(name, &mut turns);
+            self.complete_name(name, false, &mut turns);
         }
         turns
     }
@@ -189,16 +197,18 @@ impl ServerDialogue {
         let mut turns = Vec::new();
         if !self.finished && !self.pending.is_empty() {
             let name = std::mem::take(&mut self.pending);
-            self.complete_name(name, &mut turns);
+            let cut = std::mem::take(&mut self.pending_was_cut);
+            self.complete_name(name, cut, &mut turns);
         }
         turns
     }
 
     /// Turns one complete name (already without its line break) into turns,
-    /// cutting it into pieces if it is too long.
-    fn complete_name(&mut self, mut name: Vec<u8>, turns: &mut Vec<Turn>) {
+    /// cutting it into pieces if it is too long. `cut` says that it is the
+    /// last piece of a line whose first pieces were already greeted.
+    fn complete_name(&mut self, mut name: Vec<u8>, cut: bool, turns: &mut Vec<Turn>) {
         if name.len() <= MAX_NAME {
-            self.push_turn(name, false, turns);
+            self.push_turn(name, cut, turns);
             return;
         }
         while !name.is_empty() && !self.finished {
@@ -230,6 +240,11 @@ impl ServerDialogue {
         };
         turns.push(turn);
     }
+}
+
+/// The length of an unfinished line, not counting a `\r` at its end.
+fn unfinished_len(line: &[u8]) -> usize {
+    line.len() - usize::from(line.last() == Some(&b'\r'))
 }
 
 /// Removes and returns the first piece (at most [`MAX_NAME`] bytes) of
@@ -376,6 +391,50 @@ mod tests {
             panic!("expected a name");
         };
         assert_eq!(name.len(), 1200 - 1023);
+    }
+
+    #[test]
+    fn exit_after_a_long_line_is_a_piece_however_the_line_arrives() {
+        // Whole: `x` * 1024 + `exit` is a long line, greeted in two pieces.
+        let mut line = vec![b'x'; MAX_NAME];
+        line.extend_from_slice(b"exit\n");
+        let mut whole = ServerDialogue::new();
+        whole.feed(b"\n");
+        let expected = whole.feed(&line);
+        // In two segments: the first piece goes out before `exit` arrives,
+        // and `exit` is still the last piece of that line, not the command.
+        let mut split = ServerDialogue::new();
+        split.feed(b"\n");
+        let (head, tail) = line.split_at(MAX_NAME + 1);
+        let mut got = split.feed(head);
+        got.extend(split.feed(tail));
+        assert_eq!(got, expected);
+        assert!(!split.is_finished());
+        assert_eq!(
+            got.last().map(|t| &t.heard),
+            Some(&Heard::Name {
+                name: Bytes::from("exit"),
+                cut: true
+            })
+        );
+    }
+
+    #[test]
+    fn cr_at_the_limit_waits_for_its_lf_instead_of_cutting() {
+        // A name of exactly MAX_NAME bytes, then `\r` and `\n` in separate
+        // segments: still one whole name, not a piece and an empty line.
+        let mut d = ServerDialogue::new();
+        d.feed(b"\n");
+        let mut head = vec![b'a'; MAX_NAME];
+        head.push(b'\r');
+        assert!(d.feed(&head).is_empty());
+        assert_eq!(
+            heard(&d.feed(b"\n")),
+            vec![Heard::Name {
+                name: Bytes(vec![b'a'; MAX_NAME]),
+                cut: false
+            }]
+        );
     }
 
     #[test]
