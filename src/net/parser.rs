@@ -17,8 +17,9 @@
 //!   next line break.
 //!
 //! While the bytes so far could still become a message, the parser waits
-//! for more. It never holds more than [`MAX_MESSAGE`] bytes: a longer run
-//! without a line break is reported as unexpected in pieces of that size.
+//! for more. It never waits on more than [`MAX_MESSAGE`] bytes: a longer
+//! line is reported as unexpected in pieces of that size, the same pieces
+//! whether the line arrived in one `recv` or in many.
 
 use super::bytes::Bytes;
 use super::event::ServerMessage;
@@ -94,7 +95,9 @@ fn cut(buf: &[u8]) -> Cut {
             return Cut::Message(message, exact.len());
         }
     }
-    let newline = buf.iter().position(|&b| b == b'\n');
+    // Only the first MAX_MESSAGE bytes decide: a longer line is cut into
+    // pieces, whether it arrived at once or bit by bit (see `push`).
+    let newline = buf.iter().take(MAX_MESSAGE).position(|&b| b == b'\n');
     if buf.starts_with(HELLO_PREFIX)
         && let Some(end) = newline
     {
@@ -208,6 +211,26 @@ mod tests {
             p.finish(),
             Some(ServerMessage::Unexpected(Bytes::from("xxxxx")))
         );
+    }
+
+    #[test]
+    fn a_line_longer_than_max_message_gives_the_same_pieces_whole_or_split() {
+        let mut line = b"Hello ".to_vec();
+        line.extend(vec![b'x'; MAX_MESSAGE]);
+        line.extend_from_slice(b"!\n");
+        let mut whole = MessageParser::new();
+        let expected = whole.push(&line);
+        assert_eq!(
+            expected,
+            vec![
+                ServerMessage::Unexpected(Bytes::from(&line[..MAX_MESSAGE])),
+                ServerMessage::Unexpected(Bytes::from(&line[MAX_MESSAGE..])),
+            ]
+        );
+        let mut split = MessageParser::new();
+        let mut got = split.push(&line[..MAX_MESSAGE + 1]);
+        got.extend(split.push(&line[MAX_MESSAGE + 1..]));
+        assert_eq!(got, expected);
     }
 
     #[test]
