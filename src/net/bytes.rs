@@ -53,7 +53,7 @@ impl Bytes {
 
     /// Parses the output of [`Bytes::to_hex`]; `None` if it is not hex.
     pub fn from_hex(hex: &str) -> Option<Bytes> {
-        if hex.len() % 2 != 0 || !hex.is_ascii() {
+        if !hex.len().is_multiple_of(2) || !hex.is_ascii() {
             return None;
         }
         (0..hex.len())
