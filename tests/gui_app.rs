@@ -76,24 +76,63 @@ fn three_clients_talk_one_exits_one_is_kicked_and_the_transcript_is_saved() {
     });
     assert_shown(&h, "closed: said exit");
 
-    // The second client's server thread is kicked from the table.
+    // One of the two remaining server threads is kicked from the table.
+    let locals: Vec<Option<std::net::SocketAddr>> = h
+        .state()
+        .clients
+        .tabs()
+        .iter()
+        .map(|t| match t.state() {
+            TabState::Connected { local, .. } => Some(*local),
+            _ => None,
+        })
+        .collect();
     h.get_all_by_label("Kick")
         .next()
         .expect("a Kick button")
         .click();
-    wait_until(&mut h, "the kicked client to close", |app| {
-        matches!(app.clients.tabs()[1].state(), TabState::Closed(_))
-            && app.server.threads().rows()[1].step == Step::Closed(CloseReason::Kicked)
+    wait_until(&mut h, "a thread to be kicked", |app| {
+        app.server
+            .threads()
+            .rows()
+            .iter()
+            .any(|r| r.step == Step::Closed(CloseReason::Kicked))
     });
+    let kicked = h
+        .state()
+        .server
+        .threads()
+        .rows()
+        .iter()
+        .find(|r| r.step == Step::Closed(CloseReason::Kicked))
+        .unwrap()
+        .peer;
+    let kicked_tab = locals.iter().position(|l| *l == Some(kicked)).unwrap();
+    assert_ne!(kicked_tab, 0, "the tab that said exit has no Kick button");
     // The server's table says why (kicked); the client saw the server close.
+    wait_until(&mut h, "the kicked tab to close", |app| {
+        app.clients.tabs()[kicked_tab].state() == &TabState::Closed(CloseReason::Eof)
+    });
     assert_shown(&h, "closed: kicked by the server");
+    let steps: Vec<Step> = h
+        .state()
+        .server
+        .threads()
+        .rows()
+        .iter()
+        .map(|r| r.step.clone())
+        .collect();
     assert_eq!(
-        h.state().clients.tabs()[1].state(),
-        &TabState::Closed(CloseReason::Eof)
+        steps
+            .iter()
+            .filter(|s| **s == Step::Closed(CloseReason::Exit))
+            .count(),
+        1
     );
-    let rows = h.state().server.threads().rows().to_vec();
-    assert_eq!(rows[0].step, Step::Closed(CloseReason::Exit));
-    assert_eq!(rows[2].step, Step::WaitingForName);
+    assert_eq!(
+        steps.iter().filter(|s| **s == Step::WaitingForName).count(),
+        1
+    );
     assert_eq!(h.state().server.threads().open_count(), 1);
 
     // The transcript has every step, merged; the console has the tutorial's lines.
@@ -272,5 +311,37 @@ fn a_failed_save_says_why_and_loses_nothing() {
     h.get_by_label("Save…").click();
     wait_until(&mut h, "the dialog to be cancelled", |app| {
         app.saver().last() == Some(&SaveOutcome::Cancelled)
+    });
+}
+
+#[test]
+fn the_name_field_takes_the_focus_when_the_prompt_arrives_and_enter_sends() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path(), Arc::default());
+    start_server(&mut h);
+    click(&mut h, "New client");
+    wait_until(&mut h, "the prompt", |app| {
+        app.clients.tabs()[0].is_your_turn()
+    });
+    // Type straight away, without clicking the field: keystrokes go to the
+    // focused widget, so this only works if the name field has the focus.
+    h.event(egui::Event::Text("张三".to_owned()));
+    h.step();
+    h.key_press(egui::Key::Enter);
+    wait_until(&mut h, "the greeting", |app| {
+        app.clients.tabs()[0]
+            .conversation()
+            .iter()
+            .any(|l| l.text == "Hello 张三!")
+    });
+    // When the next prompt arrives, the field has the focus again.
+    wait_until(&mut h, "the next prompt", |app| {
+        app.clients.tabs()[0].is_your_turn()
+    });
+    h.event(egui::Event::Text("exit".to_owned()));
+    h.step();
+    h.key_press(egui::Key::Enter);
+    wait_until(&mut h, "the good bye", |app| {
+        app.clients.tabs()[0].state() == &TabState::Closed(CloseReason::Exit)
     });
 }

@@ -152,6 +152,12 @@ impl ClientTab {
         }
     }
 
+    /// Puts the cursor in the name field on the next frame, if the server
+    /// is waiting for a name (e.g. when the user switches to this tab).
+    pub fn focus_name_field(&mut self) {
+        self.focus_name = self.your_turn;
+    }
+
     /// Sends the typed name, unless it is empty.
     pub fn send_name(&mut self) {
         let Some(client) = &self.client else { return };

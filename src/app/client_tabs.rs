@@ -43,6 +43,15 @@ impl ClientTabs {
         self.selected = self.tabs.len() - 1;
     }
 
+    /// Opens the tab at `index`; its name field takes the focus if the
+    /// server waits for a name.
+    pub fn select(&mut self, index: usize) {
+        if let Some(tab) = self.tabs.get_mut(index) {
+            self.selected = index;
+            tab.focus_name_field();
+        }
+    }
+
     /// Closes the tab at `index` (disconnecting its client).
     pub fn close(&mut self, index: usize) {
         if index >= self.tabs.len() {
@@ -81,6 +90,7 @@ impl ClientTabs {
             return;
         }
         let mut close = None;
+        let mut select = None;
         egui::ScrollArea::horizontal()
             .id_salt("client tab strip")
             .auto_shrink([false, true])
@@ -97,7 +107,7 @@ impl ClientTabs {
                         let title =
                             egui::RichText::new(format!("{marker} {}", tab.title())).monospace();
                         if ui.selectable_label(i == self.selected, title).clicked() {
-                            self.selected = i;
+                            select = Some(i);
                         }
                         if ui
                             .small_button("×")
@@ -112,6 +122,9 @@ impl ClientTabs {
                 // Room for the scroll bar, so it never covers the tabs.
                 ui.add_space(12.0);
             });
+        if let Some(i) = select {
+            self.select(i);
+        }
         if let Some(i) = close {
             self.close(i);
         }

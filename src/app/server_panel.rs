@@ -14,6 +14,9 @@ use super::threads::{TableAction, ThreadTable};
 use crate::net::config::{parse_bind_ip, parse_port};
 use crate::net::{EventKind, EventSender, NetEvent, Origin, Server, ServerConfig};
 
+/// Height of the thread table, in points: about ten rows.
+const TABLE_HEIGHT: f32 = 250.0;
+
 /// Whether the server runs, as the panel shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Status {
@@ -219,7 +222,16 @@ impl ServerPanel {
                 self.threads.clear_closed();
             }
         });
-        if let Some(TableAction::Kick(id)) = self.threads.ui(ui) {
+        // A box of fixed height keeps the table's column lines inside it
+        // and the console below from jumping as rows come and go.
+        let size = egui::vec2(ui.available_width(), TABLE_HEIGHT);
+        let action = ui
+            .allocate_ui_with_layout(size, egui::Layout::top_down(egui::Align::Min), |ui| {
+                ui.set_min_size(size);
+                self.threads.ui(ui)
+            })
+            .inner;
+        if let Some(TableAction::Kick(id)) = action {
             self.kick(id);
         }
         ui.separator();

@@ -159,16 +159,18 @@ impl ThreadTable {
             .striped(true)
             .resizable(true)
             .stick_to_bottom(true)
-            .max_scroll_height(260.0)
+            .max_scroll_height(f32::INFINITY)
+            .auto_shrink([false, false])
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .column(Column::auto().at_least(64.0))
             .column(Column::auto().at_least(110.0))
-            .column(Column::auto().at_least(86.0))
-            .column(Column::initial(150.0).at_least(80.0).clip(true))
-            .column(Column::initial(120.0).at_least(60.0).clip(true))
-            .column(Column::auto().at_least(40.0))
-            .column(Column::auto().at_least(40.0))
-            .column(Column::remainder().at_least(44.0))
+            .column(Column::auto().at_least(60.0))
+            .column(Column::initial(170.0).at_least(80.0).clip(true))
+            // Names take what is left, so the table fits its panel.
+            .column(Column::remainder().at_least(60.0).clip(true))
+            .column(Column::auto().at_least(36.0))
+            .column(Column::auto().at_least(36.0))
+            .column(Column::auto().at_least(44.0))
             .header(row_height, |mut header| {
                 for title in ["Thread", "Peer", "Since", "Step", "Names", "In", "Out", ""] {
                     header.col(|ui| {
