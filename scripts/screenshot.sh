@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the release build in a real X window (Xvfb), plays a short lesson
-# with xdotool — start the server, open three clients, send names, exit
-# one, kick one — and saves a screenshot after each step into shots/.
+# with xdotool — start the server, open three clients, send names, let the
+# tutorial's Python client send 张三, exit one tab, kick one thread — and
+# saves a screenshot after each step into shots/.
 #
 #   bash scripts/screenshot.sh            # builds the release binary first
 #   BIN=path/to/tcp-playground bash scripts/screenshot.sh
@@ -47,9 +48,12 @@ shot 1-start
 click 30 133                      # Start
 for _ in 1 2 3; do click 195 12; done   # New client, three times
 shot 2-three-clients
-xdotool type --delay 30 "张三"; xdotool key Return    # tab-3 has the focus
+xdotool type --delay 30 "Carol"; xdotool key Return   # tab-3 has the focus
 click 712 68; xdotool type --delay 30 "Alice"; xdotool key Return
 click 826 68; xdotool type --delay 30 "Bob"; xdotool key Return
+# The tutorial's own client joins from a terminal and sends a Chinese name
+# (typing Chinese into Xvfb would need an input method).
+(printf '张三\n'; sleep 4) | python3 tests/python/tcp_client.py >/dev/null 2>&1 &
 shot 3-names
 click 712 68; xdotool type --delay 30 "exit"; xdotool key Return
 click 627 236                     # Kick the second client thread
