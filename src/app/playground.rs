@@ -13,7 +13,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, unbounded};
 
@@ -60,6 +60,45 @@ pub struct PlaygroundApp {
     /// The transcript and its view.
     pub transcript: TranscriptView,
     saver: Saver,
+    stats: FrameStats,
+}
+
+/// Counts frames and events, and logs them every few seconds at debug
+/// level (`RUST_LOG=tcp_playground=debug`): the evidence that a flood of
+/// events costs a bounded number of frames.
+struct FrameStats {
+    since: Instant,
+    frames: u64,
+    events: u64,
+}
+
+impl FrameStats {
+    const PERIOD: Duration = Duration::from_secs(5);
+
+    fn count(&mut self, events: u64) {
+        self.frames += 1;
+        self.events += events;
+        let elapsed = self.since.elapsed();
+        if elapsed >= Self::PERIOD {
+            let secs = elapsed.as_secs_f64();
+            log::debug!(
+                "window: {:.1} frames/s, {:.0} events/s over {secs:.1} s",
+                self.frames as f64 / secs,
+                self.events as f64 / secs
+            );
+            *self = FrameStats::default();
+        }
+    }
+}
+
+impl Default for FrameStats {
+    fn default() -> Self {
+        FrameStats {
+            since: Instant::now(),
+            frames: 0,
+            events: 0,
+        }
+    }
 }
 
 impl PlaygroundApp {
@@ -80,6 +119,7 @@ impl PlaygroundApp {
             clients: ClientTabs::default(),
             transcript: TranscriptView::default(),
             saver: Saver::new(options.file_chooser, options.save_folder),
+            stats: FrameStats::default(),
         }
     }
 
@@ -121,9 +161,12 @@ impl PlaygroundApp {
         self.saver.quick_save(copy, move || ctx.request_repaint());
     }
 
-    /// Applies the events that have arrived (at most a frame's worth).
-    pub fn drain_events(&mut self) {
+    /// Applies the events that have arrived (at most a frame's worth);
+    /// returns how many.
+    pub fn drain_events(&mut self) -> usize {
+        let mut applied = 0;
         for event in self.events.try_iter().take(MAX_EVENTS_PER_FRAME) {
+            applied += 1;
             match event.origin {
                 Origin::Listener | Origin::ServerConn(_) => self.server.apply(&event),
                 Origin::Client(_) => self.clients.apply(&event),
@@ -133,6 +176,7 @@ impl PlaygroundApp {
         if !self.events.is_empty() {
             self.ctx.request_repaint();
         }
+        applied
     }
 
     fn toolbar_ui(&mut self, ui: &mut egui::Ui) {
@@ -191,7 +235,8 @@ impl PlaygroundApp {
 
 impl eframe::App for PlaygroundApp {
     fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        self.drain_events();
+        let applied = self.drain_events();
+        self.stats.count(applied as u64);
         self.saver.poll();
     }
 
