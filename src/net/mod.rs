@@ -11,6 +11,7 @@
 //! - [`client`]: one connection, with a reader and a sender thread.
 //! - [`event`]: the events every thread reports, and [`EventSender`].
 //! - [`config`]: checked settings, parsed from what the user typed.
+//! - [`tcp_state`]: the real TCP state of a socket, read from the kernel.
 //! - [`bytes`], [`error`]: raw bytes shown safely; errors in plain words.
 
 pub mod bytes;
@@ -21,6 +22,7 @@ pub mod event;
 pub mod parser;
 pub mod protocol;
 pub mod server;
+pub mod tcp_state;
 
 pub use bytes::Bytes;
 pub use client::{Client, ClientCommand};
