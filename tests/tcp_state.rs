@@ -85,6 +85,23 @@ fn the_side_that_closes_first_goes_through_fin_wait_2_to_time_wait() {
 }
 
 #[test]
+fn a_closed_accepted_socket_is_closed_although_its_listener_still_listens() {
+    let mut reader = StateReader::new().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    let (client_key, server_key) = keys(&client);
+    // The client closes first; the server follows, so it ends in LAST_ACK
+    // and then disappears, while the listener is still there.
+    client.shutdown(Shutdown::Write).unwrap();
+    wait_state(&mut reader, &server_key, TcpState::CloseWait);
+    drop(server);
+    let _ = client.read(&mut [0u8; 1]);
+    wait_state(&mut reader, &client_key, TcpState::TimeWait);
+    wait_state(&mut reader, &server_key, TcpState::Closed);
+}
+
+#[test]
 fn an_unknown_socket_is_closed() {
     let mut reader = StateReader::new().unwrap();
     let key = SocketKey {

@@ -76,7 +76,7 @@ impl SockDiag {
         self.socket.send(&request(self.seq, key))?;
         loop {
             let n = (&self.socket).read(&mut self.buf)?;
-            match parse_reply(&self.buf[..n], self.seq)? {
+            match parse_reply(&self.buf[..n], self.seq, key.remote.port())? {
                 Some(observation) => return Ok(observation),
                 // A reply to an older request (after a timeout): skip it.
                 None => continue,
@@ -118,9 +118,14 @@ fn address_bytes(ip: IpAddr) -> [u8; 16] {
     out
 }
 
-/// Reads the kernel's answer to request `seq`: `Some` observation, or
-/// `None` if the datagram answers another request.
-pub fn parse_reply(data: &[u8], seq: u32) -> Result<Option<Observation>, StateError> {
+/// Reads the kernel's answer to request `seq` about a socket whose peer
+/// uses `remote_port`: `Some` observation, or `None` if the datagram
+/// answers another request.
+pub fn parse_reply(
+    data: &[u8],
+    seq: u32,
+    remote_port: u16,
+) -> Result<Option<Observation>, StateError> {
     let mut rest = data;
     while rest.len() >= HEADER_LEN {
         let len = u32_at(rest, 0) as usize;
@@ -146,7 +151,7 @@ pub fn parse_reply(data: &[u8], seq: u32) -> Result<Option<Observation>, StateEr
                         Err(StateError::Io(std::io::Error::from_raw_os_error(errno)))
                     };
                 }
-                SOCK_DIAG_BY_FAMILY => return parse_diag_msg(body).map(Some),
+                SOCK_DIAG_BY_FAMILY => return parse_diag_msg(body, remote_port).map(Some),
                 _ => return Err(StateError::Protocol("unknown message type")),
             }
         }
@@ -157,9 +162,19 @@ pub fn parse_reply(data: &[u8], seq: u32) -> Result<Option<Observation>, StateEr
     Ok(None)
 }
 
-fn parse_diag_msg(body: &[u8]) -> Result<Observation, StateError> {
+fn parse_diag_msg(body: &[u8], remote_port: u16) -> Result<Observation, StateError> {
     if body.len() < DIAG_MSG_LEN {
         return Err(StateError::Protocol("short inet_diag_msg"));
+    }
+    // When a connected socket is gone, the kernel's lookup falls back to
+    // the listener on the same port, as it would for a new SYN. That is
+    // another socket: ours is closed.
+    let found_remote_port = u16::from_be_bytes([body[6], body[7]]);
+    if found_remote_port != remote_port {
+        return Ok(Observation {
+            state: TcpState::Closed,
+            time_wait_left: None,
+        });
     }
     let state = state_from_linux(body[1]).ok_or(StateError::Protocol("unknown TCP state"))?;
     let timer = body[2];
@@ -224,9 +239,9 @@ mod tests {
         reply.extend_from_slice(&5u32.to_ne_bytes());
         reply.extend_from_slice(&0u32.to_ne_bytes());
         reply.extend_from_slice(&(-ENOENT).to_ne_bytes());
-        let closed = parse_reply(&reply, 5).unwrap().unwrap();
+        let closed = parse_reply(&reply, 5, 42101).unwrap().unwrap();
         assert_eq!(closed.state, TcpState::Closed);
-        assert_eq!(parse_reply(&reply, 6).unwrap(), None);
-        assert!(parse_reply(&reply[..10], 5).unwrap().is_none());
+        assert_eq!(parse_reply(&reply, 6, 42101).unwrap(), None);
+        assert!(parse_reply(&reply[..10], 5, 42101).unwrap().is_none());
     }
 }
