@@ -21,6 +21,7 @@
 //! | [`net::config`] | settings parsed from what the user typed, checked once |
 //! | [`transcript`] | the list of events, saved as text, JSON Lines or CSV |
 //! | [`cli`] | `serve` and `connect`: the same code without a window |
+//! | [`app`] | the window: server panel, client tabs, transcript (egui) |
 //!
 //! Data flows one way each direction: network threads send owned
 //! [`net::NetEvent`]s to whoever listens (a window, a terminal, a test); the
@@ -29,6 +30,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod app;
 pub mod cli;
 pub mod net;
 pub mod transcript;

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use tcp_playground::app;
 use tcp_playground::cli::{self, Cli};
 
 fn main() -> ExitCode {
@@ -16,11 +17,6 @@ fn main() -> ExitCode {
     let args = Cli::parse();
     match args.command {
         Some(command) => cli::run(command),
-        None => {
-            eprintln!(
-                "error: the window is not part of this build yet; use `serve` or `connect` (see --help)"
-            );
-            ExitCode::FAILURE
-        }
+        None => app::run(),
     }
 }

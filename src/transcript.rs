@@ -280,6 +280,7 @@ pub fn kind_name(kind: &EventKind) -> &'static str {
         EventKind::Heard { .. } => "heard",
         EventKind::Message { .. } => "message",
         EventKind::Closed { .. } => "closed",
+        EventKind::TcpState { .. } => "tcp_state",
         EventKind::Stopped => "stopped",
         EventKind::Error { .. } => "error",
     }
@@ -331,6 +332,11 @@ impl fmt::Display for Describe<'_> {
                 }
             },
             EventKind::Closed { reason } => write!(f, "closed: {reason}"),
+            EventKind::TcpState {
+                state,
+                time_wait_left_ms: Some(ms),
+            } => write!(f, "TCP state {state} ({:.1} s left)", *ms as f64 / 1000.0),
+            EventKind::TcpState { state, .. } => write!(f, "TCP state {state}"),
             EventKind::Stopped => f.write_str("Server stopped"),
             EventKind::Error { message } => write!(f, "error: {message}"),
         }

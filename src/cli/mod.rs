@@ -5,10 +5,12 @@
 //! terminal, using the same [`crate::net`] code:
 //!
 //! - `serve`: the tutorial's server, printing the tutorial's console lines;
-//! - `connect`: the tutorial's client, names from stdin or `--name`.
+//! - `connect`: the tutorial's client, names from stdin or `--name`;
+//! - `trace`: one dialogue with the real TCP states of both ends.
 
 mod connect;
 mod serve;
+mod trace;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +39,25 @@ pub enum Command {
     Serve(ServeArgs),
     /// Connect to a name-dialogue server and hold the dialogue.
     Connect(ConnectArgs),
+    /// Run one dialogue on loopback and print the real TCP states of both ends.
+    Trace(TraceArgs),
+}
+
+/// Which side ends the connection in `trace`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CloseFirst {
+    /// The client says `exit`; the server answers and closes first.
+    Server,
+    /// The client closes first, without `exit`.
+    Client,
+}
+
+/// Arguments of `trace`.
+#[derive(Debug, clap::Args)]
+pub struct TraceArgs {
+    /// Which side closes the connection first (and so ends in TIME_WAIT).
+    #[arg(long, value_enum, default_value_t = CloseFirst::Server)]
+    pub close: CloseFirst,
 }
 
 /// Arguments of `serve`.
@@ -82,6 +103,7 @@ pub fn run(command: Command) -> ExitCode {
     let result = match command {
         Command::Serve(args) => serve::run(&args),
         Command::Connect(args) => connect::run(&args),
+        Command::Trace(args) => trace::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

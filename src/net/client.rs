@@ -323,8 +323,9 @@ fn send_loop(
                     // Start the reply clock before sending, so a quick
                     // answer cannot arrive before the clock starts.
                     state.set_awaiting(Some(Instant::now()));
+                    let started = chrono::Utc::now();
                     match stream.write_all(&name) {
-                        Ok(()) => events.emit(origin, EventKind::Sent { bytes: Bytes(name) }),
+                        Ok(()) => events.emit_at(started, origin, EventKind::Sent { bytes: Bytes(name) }),
                         Err(e) => {
                             // The reader will see the same failure and report it.
                             log::debug!("{origin}: send failed: {e}");

@@ -143,6 +143,12 @@ pub enum EventKind {
     Message { message: ServerMessage },
     /// The connection is closed.
     Closed { reason: CloseReason },
+    /// The kernel reported a new TCP state for this socket (see
+    /// [`crate::net::watch`]). `time_wait_left_ms` is set in TIME_WAIT.
+    TcpState {
+        state: crate::net::tcp_state::TcpState,
+        time_wait_left_ms: Option<u64>,
+    },
     /// The listener stopped: every connection is closed and every thread joined.
     Stopped,
     /// Something failed that did not close a connection (or that stopped
@@ -212,9 +218,15 @@ impl EventSender {
 
     /// Sends one event, stamped with the current time.
     pub fn emit(&self, origin: Origin, kind: EventKind) {
+        self.emit_at(Utc::now(), origin, kind);
+    }
+
+    /// Sends one event that happened at `time` (e.g. a `send` stamped
+    /// when it started, so its reply can never seem to come first).
+    pub fn emit_at(&self, time: DateTime<Utc>, origin: Origin, kind: EventKind) {
         // A closed channel means the receiver is gone; there is nobody left
         // to tell, so the event is dropped on purpose.
-        let _ = self.tx.send(NetEvent::now(origin, kind));
+        let _ = self.tx.send(NetEvent { time, origin, kind });
         if let Some(wake) = &self.waker {
             wake();
         }

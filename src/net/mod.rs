@@ -11,6 +11,9 @@
 //! - [`client`]: one connection, with a reader and a sender thread.
 //! - [`event`]: the events every thread reports, and [`EventSender`].
 //! - [`config`]: checked settings, parsed from what the user typed.
+//! - [`tcp_state`]: the real TCP state of a socket, read from the kernel.
+//! - [`watch`]: a thread that reports each socket's state changes as events.
+//! - [`lifecycle`]: the TCP state machine, to fill in states too short to see.
 //! - [`bytes`], [`error`]: raw bytes shown safely; errors in plain words.
 
 pub mod bytes;
@@ -18,9 +21,12 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod event;
+pub mod lifecycle;
 pub mod parser;
 pub mod protocol;
 pub mod server;
+pub mod tcp_state;
+pub mod watch;
 
 pub use bytes::Bytes;
 pub use client::{Client, ClientCommand};

@@ -421,8 +421,10 @@ impl PacedWriter<'_> {
     }
 
     fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let started = chrono::Utc::now();
         self.stream.write_all(bytes)?;
-        self.events.emit(
+        self.events.emit_at(
+            started,
             self.origin,
             EventKind::Sent {
                 bytes: Bytes::from(bytes),

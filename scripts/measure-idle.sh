@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Measures the window at rest under Xvfb: CPU used over 10 seconds of
+# idling (after a short settling time) and resident memory.
+#
+#   bash scripts/measure-idle.sh          # builds the release binary first
+#   BIN=path/to/tcp-playground bash scripts/measure-idle.sh
+#
+# Needs xvfb and xauth (installed here if missing, as root). Linux only:
+# it reads /proc.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for tool in xvfb-run:xvfb xauth:xauth; do
+  if ! command -v "${tool%%:*}" >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq "${tool##*:}" >/dev/null
+  fi
+done
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN=target/release/tcp-playground
+fi
+export BIN SECONDS_IDLE=${SECONDS_IDLE:-10}
+xvfb-run -a -s '-screen 0 1280x800x24' bash -s <<'INNER'
+set -euo pipefail
+start=$(date +%s.%N)
+"$BIN" & app=$!
+trap 'kill $app 2>/dev/null || true' EXIT
+sleep 3   # let it open and settle
+ticks() { awk '{print $14 + $15}' "/proc/$app/stat"; }
+hz=$(getconf CLK_TCK)
+before=$(ticks)
+sleep "$SECONDS_IDLE"
+after=$(ticks)
+rss_kib=$(awk '/VmRSS/ {print $2}' "/proc/$app/status")
+threads=$(awk '/Threads/ {print $2}' "/proc/$app/status")
+cpu=$(awk -v t=$((after - before)) -v hz="$hz" -v s="$SECONDS_IDLE" 'BEGIN {printf "%.2f", 100 * t / hz / s}')
+echo "idle CPU over ${SECONDS_IDLE} s: ${cpu}% of one core ($((after - before)) ticks)"
+echo "resident memory: $((rss_kib / 1024)) MiB; threads: ${threads}"
+INNER

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs the release build in a real X window (Xvfb), plays a short lesson
+# with xdotool — start the server, open three clients, send names, let the
+# tutorial's Python client send 张三, exit one tab, kick one thread — and
+# saves a screenshot after each step into shots/.
+#
+#   bash scripts/screenshot.sh            # builds the release binary first
+#   BIN=path/to/tcp-playground bash scripts/screenshot.sh
+#
+# Needs (installed here if missing, as root): xvfb xauth imagemagick xdotool.
+# The clicks use positions of the default 1280x800 layout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for tool in xvfb-run:xvfb xauth:xauth import:imagemagick xdotool:xdotool; do
+  command -v "${tool%%:*}" >/dev/null || need+=("${tool##*:}")
+done
+if ((${#need[@]})); then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "please install: ${need[*]}" >&2
+    exit 1
+  fi
+fi
+
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN=target/release/tcp-playground
+fi
+mkdir -p shots
+export BIN
+xvfb-run -a -s '-screen 0 1280x800x24' bash -s <<'INNER'
+set -euo pipefail
+"$BIN" & app=$!
+trap 'kill $app 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  xdotool search --name "TCP Playground" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+sleep 1
+# Xvfb has no window manager to give the window the keyboard focus.
+xdotool search --name "TCP Playground" windowfocus
+shot() { sleep 0.6; import -window root "shots/$1.png"; echo "shots/$1.png"; }
+click() { xdotool mousemove "$1" "$2" click 1; sleep 0.3; }
+shot 1-start
+click 30 133                      # Start
+for _ in 1 2 3; do click 195 12; done   # New client, three times
+shot 2-three-clients
+xdotool type --delay 30 "Carol"; xdotool key Return   # tab-3 has the focus
+click 712 68; xdotool type --delay 30 "Alice"; xdotool key Return
+click 826 68; xdotool type --delay 30 "Bob"; xdotool key Return
+# The tutorial's own client joins from a terminal and sends a Chinese name
+# (typing Chinese into Xvfb would need an input method).
+(printf '张三\n'; sleep 4) | python3 tests/python/tcp_client.py >/dev/null 2>&1 &
+shot 3-names
+click 712 68; xdotool type --delay 30 "exit"; xdotool key Return
+click 627 236                     # Kick the second client thread
+shot 4-exit-and-kick
+INNER

@@ -1,0 +1,93 @@
+//! The window: a server panel, client tabs and the transcript.
+//!
+//! Nothing here opens a socket. The panels start a [`crate::net::Server`]
+//! or a [`crate::net::Client`], send them commands through those handles,
+//! and learn what happened from the events the network threads send.
+//!
+//! | file | what it draws |
+//! |---|---|
+//! | [`playground`] | the window: routes events, lays out the panels |
+//! | [`server_panel`] | settings, Start / Stop, status, console |
+//! | [`threads`] | the table of client threads (one row per connection) |
+//! | [`client_tabs`], [`client_tab`] | the tab strip; one client's dialogue |
+//! | [`transcript_view`] | every event, merged or per connection |
+//! | [`save`] | Save… (native dialog, on a worker thread) and Quick save |
+//! | [`fonts`] | the bundled CJK font, so 张三 renders everywhere |
+
+pub mod client_tab;
+pub mod client_tabs;
+pub mod fonts;
+pub mod playground;
+pub mod save;
+pub mod server_panel;
+pub mod threads;
+pub mod transcript_view;
+
+use std::process::ExitCode;
+
+pub use playground::{AppOptions, PlaygroundApp};
+
+/// The window icon (also installed for Linux launchers).
+const ICON: &[u8] = include_bytes!("../../assets/icon.png");
+
+/// Opens the window and runs until it is closed.
+///
+/// Without a display (e.g. over SSH), prints one line saying so and fails,
+/// instead of letting the windowing library panic.
+pub fn run() -> ExitCode {
+    if let Some(why) = missing_display() {
+        eprintln!("error: {why}");
+        return ExitCode::FAILURE;
+    }
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("TCP Playground")
+        .with_app_id("tcp-playground")
+        .with_inner_size([1280.0, 800.0])
+        .with_min_inner_size([900.0, 560.0]);
+    match eframe::icon_data::from_png_bytes(ICON) {
+        Ok(icon) => viewport = viewport.with_icon(icon),
+        Err(e) => log::warn!("the window icon could not be loaded: {e}"),
+    }
+    let options = eframe::NativeOptions {
+        viewport,
+        ..Default::default()
+    };
+    let result = eframe::run_native(
+        "TCP Playground",
+        options,
+        Box::new(|cc| {
+            Ok(Box::new(PlaygroundApp::new(
+                &cc.egui_ctx,
+                AppOptions::default(),
+            )))
+        }),
+    );
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot open the window: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// On Linux and the BSDs, a window needs an X11 or Wayland display.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn missing_display() -> Option<String> {
+    let set = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    if set("DISPLAY") || set("WAYLAND_DISPLAY") {
+        None
+    } else {
+        Some(
+            "no display found (neither DISPLAY nor WAYLAND_DISPLAY is set); \
+             run the window on a desktop, or use `tcp-playground serve` / `connect` in a terminal"
+                .to_owned(),
+        )
+    }
+}
+
+/// Windows and macOS always have a display for a desktop app.
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+fn missing_display() -> Option<String> {
+    None
+}

@@ -1,0 +1,260 @@
+//! [`PlaygroundApp`]: the window, its panels, and the flow of events.
+//!
+//! Each frame starts in [`eframe::App::logic`], which drains the channel
+//! the network threads send their events on and hands each event to the
+//! panel it concerns (server, client tab) and to the transcript. Then
+//! [`eframe::App::ui`] draws the panels from that state. The window never
+//! waits for the network: it only reads what has already arrived.
+//!
+//! Redrawing is bounded: a network thread that sends an event asks for a
+//! redraw *within* [`REPAINT_DELAY`], so a burst of a thousand events
+//! costs one frame, not a thousand. With nothing happening, nothing is
+//! redrawn and the window uses no CPU.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, unbounded};
+
+use super::client_tabs::ClientTabs;
+use super::fonts;
+use super::save::{FileChooser, NativeDialog, SaveOutcome, Saver, default_save_folder};
+use super::server_panel::ServerPanel;
+use super::transcript_view::TranscriptView;
+use crate::net::{EventSender, NetEvent, Origin};
+
+/// The longest a network event waits before the window redraws.
+pub const REPAINT_DELAY: Duration = Duration::from_millis(30);
+
+/// The most events applied in one frame; the rest wait for the next frame,
+/// so even a flood of events keeps frames short.
+const MAX_EVENTS_PER_FRAME: usize = 20_000;
+
+/// What the app needs from outside; tests inject their own.
+pub struct AppOptions {
+    /// Asks where to save (the native dialog, or a test's answer).
+    pub file_chooser: Arc<dyn FileChooser>,
+    /// Where "Quick save" writes.
+    pub save_folder: PathBuf,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        AppOptions {
+            file_chooser: Arc::new(NativeDialog),
+            save_folder: default_save_folder(),
+        }
+    }
+}
+
+/// The whole window's state.
+pub struct PlaygroundApp {
+    events: Receiver<NetEvent>,
+    sender: EventSender,
+    ctx: egui::Context,
+    /// The server panel.
+    pub server: ServerPanel,
+    /// The client tabs.
+    pub clients: ClientTabs,
+    /// The transcript and its view.
+    pub transcript: TranscriptView,
+    saver: Saver,
+    stats: FrameStats,
+}
+
+/// Counts frames and events, and logs them every few seconds at debug
+/// level (`RUST_LOG=tcp_playground=debug`): the evidence that a flood of
+/// events costs a bounded number of frames.
+struct FrameStats {
+    since: Instant,
+    frames: u64,
+    events: u64,
+}
+
+impl FrameStats {
+    const PERIOD: Duration = Duration::from_secs(5);
+
+    fn count(&mut self, events: u64) {
+        self.frames += 1;
+        self.events += events;
+        let elapsed = self.since.elapsed();
+        if elapsed >= Self::PERIOD {
+            let secs = elapsed.as_secs_f64();
+            log::debug!(
+                "window: {:.1} frames/s, {:.0} events/s over {secs:.1} s",
+                self.frames as f64 / secs,
+                self.events as f64 / secs
+            );
+            *self = FrameStats::default();
+        }
+    }
+}
+
+impl Default for FrameStats {
+    fn default() -> Self {
+        FrameStats {
+            since: Instant::now(),
+            frames: 0,
+            events: 0,
+        }
+    }
+}
+
+impl PlaygroundApp {
+    /// Builds the app for `ctx`: installs the fonts and the event channel.
+    pub fn new(ctx: &egui::Context, options: AppOptions) -> Self {
+        fonts::install(ctx);
+        let (tx, events) = unbounded();
+        let waker_ctx = ctx.clone();
+        let sender = EventSender::with_waker(
+            tx,
+            Arc::new(move || waker_ctx.request_repaint_after(REPAINT_DELAY)),
+        );
+        PlaygroundApp {
+            events,
+            sender,
+            ctx: ctx.clone(),
+            server: ServerPanel::default(),
+            clients: ClientTabs::default(),
+            transcript: TranscriptView::default(),
+            saver: Saver::new(options.file_chooser, options.save_folder),
+            stats: FrameStats::default(),
+        }
+    }
+
+    /// The saver, for its status.
+    pub fn saver(&self) -> &Saver {
+        &self.saver
+    }
+
+    /// The sender the network threads of this window report to.
+    pub fn event_sender(&self) -> &EventSender {
+        &self.sender
+    }
+
+    /// Opens a client tab aimed at the running server (or the default
+    /// address), connecting at once if the server runs.
+    pub fn new_client(&mut self) {
+        let (target, connect_now) = match self.server.listening_on() {
+            Some(addr) => (addr.to_string(), true),
+            None => (
+                format!("{}:{}", self.server.address.trim(), self.server.port.trim()),
+                false,
+            ),
+        };
+        self.clients.open(target, connect_now, &self.sender);
+    }
+
+    /// Saves with the file dialog (on a worker thread).
+    pub fn save_with_dialog(&mut self) {
+        let ctx = self.ctx.clone();
+        let copy = self.transcript.transcript().clone();
+        self.saver
+            .save_with_dialog(copy, move || ctx.request_repaint());
+    }
+
+    /// Saves into the quick-save folder (on a worker thread).
+    pub fn quick_save(&mut self) {
+        let ctx = self.ctx.clone();
+        let copy = self.transcript.transcript().clone();
+        self.saver.quick_save(copy, move || ctx.request_repaint());
+    }
+
+    /// Applies the events that have arrived (at most a frame's worth);
+    /// returns how many.
+    pub fn drain_events(&mut self) -> usize {
+        let mut applied = 0;
+        for event in self.events.try_iter().take(MAX_EVENTS_PER_FRAME) {
+            applied += 1;
+            match event.origin {
+                Origin::Listener | Origin::ServerConn(_) => self.server.apply(&event),
+                Origin::Client(_) => self.clients.apply(&event),
+            }
+            self.transcript.push(event);
+        }
+        if !self.events.is_empty() {
+            self.ctx.request_repaint();
+        }
+        applied
+    }
+
+    fn toolbar_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.heading("TCP Playground");
+            ui.separator();
+            if ui
+                .button("New client")
+                .on_hover_text("Open a client tab; it connects to the running server")
+                .clicked()
+            {
+                self.new_client();
+            }
+            ui.separator();
+            let idle = !self.saver.is_busy();
+            if ui
+                .add_enabled(idle, egui::Button::new("Save…"))
+                .on_hover_text("Save the transcript as .txt, .jsonl or .csv")
+                .clicked()
+            {
+                self.save_with_dialog();
+            }
+            if ui
+                .add_enabled(idle, egui::Button::new("Quick save"))
+                .on_hover_text(format!(
+                    "Save as text into {} without a dialog",
+                    self.saver.folder().display()
+                ))
+                .clicked()
+            {
+                self.quick_save();
+            }
+            self.save_status_ui(ui);
+        });
+    }
+
+    fn save_status_ui(&self, ui: &mut egui::Ui) {
+        if self.saver.is_busy() {
+            ui.label("Saving…");
+            return;
+        }
+        match self.saver.last() {
+            Some(SaveOutcome::Saved { path, events }) => {
+                ui.label(format!("Saved {events} events to {}", path.display()));
+            }
+            Some(SaveOutcome::Cancelled) => {
+                ui.label("Save cancelled");
+            }
+            Some(SaveOutcome::Failed(why)) => {
+                ui.colored_label(ui.visuals().error_fg_color, format!("Not saved: {why}"));
+            }
+            None => {}
+        }
+    }
+}
+
+impl eframe::App for PlaygroundApp {
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        let applied = self.drain_events();
+        self.stats.count(applied as u64);
+        self.saver.poll();
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        egui::Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui));
+        egui::Panel::left("server panel")
+            .resizable(true)
+            .default_size(600.0)
+            .min_size(420.0)
+            .show(ui, |ui| self.server.ui(ui, &self.sender));
+        egui::Panel::bottom("transcript panel")
+            .resizable(true)
+            .default_size(250.0)
+            .min_size(120.0)
+            .show(ui, |ui| self.transcript.ui(ui));
+        egui::CentralPanel::default().show(ui, |ui| {
+            ui.heading("Clients");
+            self.clients.ui(ui, &self.sender);
+        });
+    }
+}

@@ -1,0 +1,329 @@
+//! The server panel: start and stop the listener, watch its client threads.
+//!
+//! The settings are typed as text and checked when Start is pressed; a bad
+//! value is shown under its field and nothing starts. While the server
+//! runs, the table shows one row per client thread, and below it the
+//! server's console, the same lines the tutorial's server prints.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use chrono::Local;
+
+use super::threads::{TableAction, ThreadTable};
+use crate::net::config::{parse_bind_ip, parse_port};
+use crate::net::{EventKind, EventSender, NetEvent, Origin, Server, ServerConfig};
+
+/// Height of the thread table, in points: about ten rows.
+const TABLE_HEIGHT: f32 = 250.0;
+
+/// Whether the server runs, as the panel shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Not started yet, or stopped.
+    Stopped,
+    /// Listening on this address.
+    Listening(SocketAddr),
+    /// Stop was pressed; waiting for every thread to finish.
+    Stopping,
+    /// Could not start; the message says why.
+    Failed(String),
+}
+
+/// One line of the server's console, with its local time.
+pub struct ConsoleLine {
+    /// `HH:MM:SS.mmm`
+    pub time: String,
+    /// The tutorial's words.
+    pub text: String,
+}
+
+/// The server panel's state.
+pub struct ServerPanel {
+    /// The bind address as typed.
+    pub address: String,
+    /// The port as typed.
+    pub port: String,
+    /// Pause before each prompt, in milliseconds (0 = off).
+    pub pace_ms: u64,
+    address_error: Option<String>,
+    port_error: Option<String>,
+    server: Option<Server>,
+    status: Status,
+    threads: ThreadTable,
+    console: Vec<ConsoleLine>,
+}
+
+impl Default for ServerPanel {
+    fn default() -> Self {
+        let defaults = ServerConfig::default();
+        ServerPanel {
+            address: defaults.bind.ip().to_string(),
+            port: defaults.bind.port().to_string(),
+            pace_ms: defaults.pace.as_millis() as u64,
+            address_error: None,
+            port_error: None,
+            server: None,
+            status: Status::Stopped,
+            threads: ThreadTable::default(),
+            console: Vec::new(),
+        }
+    }
+}
+
+impl ServerPanel {
+    /// The status, as shown.
+    pub fn status(&self) -> &Status {
+        &self.status
+    }
+
+    /// The address the server listens on, while it runs.
+    pub fn listening_on(&self) -> Option<SocketAddr> {
+        match self.status {
+            Status::Listening(addr) => Some(addr),
+            _ => None,
+        }
+    }
+
+    /// The client threads.
+    pub fn threads(&self) -> &ThreadTable {
+        &self.threads
+    }
+
+    /// The console lines.
+    pub fn console(&self) -> &[ConsoleLine] {
+        &self.console
+    }
+
+    /// Checks the fields and starts the server. Errors are shown at the
+    /// fields (bad input) or in the status line (e.g. port in use).
+    pub fn start(&mut self, events: &EventSender) {
+        let ip = parse_bind_ip(&self.address);
+        let port = parse_port(&self.port);
+        self.address_error = ip.as_ref().err().map(ToString::to_string);
+        self.port_error = port.as_ref().err().map(ToString::to_string);
+        let (Ok(ip), Ok(port)) = (ip, port) else {
+            return;
+        };
+        let config = ServerConfig {
+            bind: SocketAddr::new(ip, port),
+            pace: Duration::from_millis(self.pace_ms),
+            ..ServerConfig::default()
+        };
+        match Server::start(config, events.clone()) {
+            Ok(server) => {
+                self.status = Status::Listening(server.local_addr());
+                self.server = Some(server);
+            }
+            Err(e) => {
+                let message = e.to_string();
+                if message.starts_with("port") {
+                    self.port_error = Some(message.clone());
+                }
+                self.status = Status::Failed(message);
+            }
+        }
+    }
+
+    /// Asks the server to stop; the status changes when it has.
+    pub fn stop(&mut self) {
+        if let Some(server) = &self.server {
+            server.stop();
+            self.status = Status::Stopping;
+        }
+    }
+
+    /// Closes one client's connection from the server side.
+    pub fn kick(&self, id: u64) {
+        if let Some(server) = &self.server {
+            server.kick(id);
+        }
+    }
+
+    /// Closes every client's connection; the server keeps listening.
+    pub fn close_all(&self) {
+        if let Some(server) = &self.server {
+            server.close_all();
+        }
+    }
+
+    /// Applies an event of the listener or of a server connection.
+    pub fn apply(&mut self, event: &NetEvent) {
+        self.threads.apply(event);
+        let line = match (&event.origin, &event.kind) {
+            (Origin::Listener, EventKind::Listening { addr }) => {
+                self.status = Status::Listening(*addr);
+                Some(format!("Waiting for connection... (on {addr})"))
+            }
+            (Origin::Listener, EventKind::Stopped) => {
+                self.status = Status::Stopped;
+                self.server = None;
+                Some("Server stopped".to_owned())
+            }
+            (_, EventKind::Error { message }) => Some(format!("Error: {message}")),
+            (_, EventKind::Accepted { peer, .. }) => {
+                Some(format!("Accept new connection from {peer}"))
+            }
+            (Origin::ServerConn(id), EventKind::Closed { reason }) => {
+                let peer = self
+                    .threads
+                    .rows()
+                    .iter()
+                    .find(|r| r.id == *id)
+                    .map(|r| r.peer);
+                peer.map(|peer| format!("Connection from {peer} is closed ({reason})"))
+            }
+            _ => None,
+        };
+        if let Some(text) = line {
+            let time = event.time.with_timezone(&Local).format("%H:%M:%S%.3f");
+            self.console.push(ConsoleLine {
+                time: time.to_string(),
+                text,
+            });
+        }
+    }
+
+    /// Draws the panel.
+    pub fn ui(&mut self, ui: &mut egui::Ui, events: &EventSender) {
+        ui.heading("Server");
+        self.settings_ui(ui);
+        ui.horizontal(|ui| {
+            let running = self.server.is_some();
+            if running {
+                let stopping = self.status == Status::Stopping;
+                if ui
+                    .add_enabled(!stopping, egui::Button::new("Stop"))
+                    .clicked()
+                {
+                    self.stop();
+                }
+            } else if ui.button("Start").clicked() {
+                self.start(events);
+            }
+            self.status_ui(ui);
+        });
+        ui.separator();
+        ui.horizontal(|ui| {
+            ui.strong(format!(
+                "Client threads: {} open",
+                self.threads.open_count()
+            ));
+            if ui
+                .add_enabled(
+                    self.threads.open_count() > 0,
+                    egui::Button::new("Close all"),
+                )
+                .clicked()
+            {
+                self.close_all();
+            }
+            if ui.button("Clear closed").clicked() {
+                self.threads.clear_closed();
+            }
+        });
+        // A box of fixed height keeps the table's column lines inside it
+        // and the console below from jumping as rows come and go.
+        let size = egui::vec2(ui.available_width(), TABLE_HEIGHT);
+        let action = ui
+            .allocate_ui_with_layout(size, egui::Layout::top_down(egui::Align::Min), |ui| {
+                ui.set_min_size(size);
+                self.threads.ui(ui)
+            })
+            .inner;
+        if let Some(TableAction::Kick(id)) = action {
+            self.kick(id);
+        }
+        ui.separator();
+        ui.strong("Console");
+        self.console_ui(ui);
+    }
+
+    fn settings_ui(&mut self, ui: &mut egui::Ui) {
+        let editable = self.server.is_none();
+        egui::Grid::new("server settings")
+            .num_columns(2)
+            .spacing([8.0, 4.0])
+            .show(ui, |ui| {
+                let label = ui.label("Bind address");
+                ui.add_enabled(
+                    editable,
+                    egui::TextEdit::singleline(&mut self.address).desired_width(140.0),
+                )
+                .labelled_by(label.id)
+                .on_hover_text(
+                    "127.0.0.1 keeps the server on this machine; 0.0.0.0 opens it to the network",
+                );
+                ui.end_row();
+                let label = ui.label("Port");
+                ui.add_enabled(
+                    editable,
+                    egui::TextEdit::singleline(&mut self.port).desired_width(70.0),
+                )
+                .labelled_by(label.id)
+                .on_hover_text("0 lets the system pick a free port");
+                ui.end_row();
+                let label = ui.label("Pacing");
+                ui.add_enabled(
+                    editable,
+                    egui::DragValue::new(&mut self.pace_ms)
+                        .range(0..=1000)
+                        .suffix(" ms"),
+                )
+                .labelled_by(label.id)
+                .on_hover_text(
+                    "Pause before each prompt, so clients that treat one recv() as one message \
+                     get each message separately. 0 sends reply and prompt in one write.",
+                );
+                ui.end_row();
+            });
+        let error_color = ui.visuals().error_fg_color;
+        let warn_color = ui.visuals().warn_fg_color;
+        for error in [&self.address_error, &self.port_error]
+            .into_iter()
+            .flatten()
+        {
+            ui.colored_label(error_color, error);
+        }
+        if let Ok(ip) = parse_bind_ip(&self.address)
+            && !ip.is_loopback()
+        {
+            ui.colored_label(
+                warn_color,
+                format!("Warning: {ip} makes the server reachable from other machines"),
+            );
+        }
+    }
+
+    fn status_ui(&self, ui: &mut egui::Ui) {
+        match &self.status {
+            Status::Stopped => {
+                ui.label("Stopped");
+            }
+            Status::Listening(addr) => {
+                ui.label(format!("Waiting for connection... on {addr}"));
+            }
+            Status::Stopping => {
+                ui.label("Stopping…");
+            }
+            Status::Failed(message) => {
+                ui.colored_label(ui.visuals().error_fg_color, message);
+            }
+        }
+    }
+
+    fn console_ui(&self, ui: &mut egui::Ui) {
+        let row_height = ui.text_style_height(&egui::TextStyle::Monospace);
+        egui::ScrollArea::vertical()
+            .id_salt("server console")
+            .stick_to_bottom(true)
+            .auto_shrink([false, false])
+            .show_rows(ui, row_height, self.console.len(), |ui, range| {
+                for line in &self.console[range] {
+                    ui.label(
+                        egui::RichText::new(format!("{}  {}", line.time, line.text)).monospace(),
+                    );
+                }
+            });
+    }
+}

@@ -1,0 +1,233 @@
+//! The server's thread table: one row per client thread, live.
+//!
+//! Each accepted connection is served by its own thread, `client-N`, as in
+//! the tutorial. A row shows what that thread is doing: who its peer is,
+//! where it is in the dialogue, the names it heard, the bytes it moved and,
+//! at the end, why its connection closed. Rows are built only from events.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use chrono::{DateTime, Local, Utc};
+use egui_extras::{Column, TableBuilder};
+
+use crate::net::protocol::{PROMPT, WELCOME};
+use crate::net::{CloseReason, EventKind, Heard, NetEvent, Origin};
+
+/// Where a client thread is in the dialogue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Accepted; nothing sent yet.
+    Connected,
+    /// `Welcome!` sent.
+    Greeted,
+    /// The prompt is out; the thread waits in `recv()` for a name.
+    WaitingForName,
+    /// `exit` heard; `Good bye!` on its way.
+    SayingGoodBye,
+    /// The connection is closed, for this reason.
+    Closed(CloseReason),
+}
+
+impl Step {
+    /// The step in a few words.
+    pub fn describe(&self) -> String {
+        match self {
+            Step::Connected => "connected".to_owned(),
+            Step::Greeted => "greeted".to_owned(),
+            Step::WaitingForName => "waiting for a name".to_owned(),
+            Step::SayingGoodBye => "saying good bye".to_owned(),
+            Step::Closed(reason) => format!("closed: {reason}"),
+        }
+    }
+}
+
+/// One client thread of the server.
+#[derive(Clone, Debug)]
+pub struct ThreadRow {
+    /// The connection number (the N of `client-N`).
+    pub id: u64,
+    /// The thread's name.
+    pub thread: String,
+    /// The client's address and port.
+    pub peer: SocketAddr,
+    /// When the connection was accepted.
+    pub since: DateTime<Utc>,
+    /// Where the dialogue is.
+    pub step: Step,
+    /// The names heard so far, escaped for display.
+    pub names: Vec<String>,
+    /// Bytes received from the client.
+    pub bytes_in: u64,
+    /// Bytes sent to the client.
+    pub bytes_out: u64,
+}
+
+impl ThreadRow {
+    /// True once the connection has closed.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.step, Step::Closed(_))
+    }
+
+    fn apply(&mut self, kind: &EventKind) {
+        match kind {
+            EventKind::Received { bytes } => self.bytes_in += bytes.len() as u64,
+            EventKind::Sent { bytes } => {
+                self.bytes_out += bytes.len() as u64;
+                let sent = bytes.as_slice();
+                if sent.ends_with(PROMPT) {
+                    self.step = Step::WaitingForName;
+                } else if sent.starts_with(WELCOME) {
+                    self.step = Step::Greeted;
+                }
+            }
+            EventKind::Heard { heard } => match heard {
+                Heard::Name { name, .. } => self.names.push(name.escaped()),
+                Heard::Exit => self.step = Step::SayingGoodBye,
+                Heard::EmptyName => {}
+            },
+            EventKind::Closed { reason } => self.step = Step::Closed(reason.clone()),
+            _ => {}
+        }
+    }
+}
+
+/// What the user asked for in the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableAction {
+    /// Close this connection from the server side.
+    Kick(u64),
+}
+
+/// Every client thread the server has run since the rows were last cleared.
+#[derive(Default)]
+pub struct ThreadTable {
+    rows: Vec<ThreadRow>,
+    index: HashMap<u64, usize>,
+}
+
+impl ThreadTable {
+    /// The rows, oldest first.
+    pub fn rows(&self) -> &[ThreadRow] {
+        &self.rows
+    }
+
+    /// How many client threads are running now.
+    pub fn open_count(&self) -> usize {
+        self.rows.iter().filter(|r| !r.is_closed()).count()
+    }
+
+    /// Updates the table with an event of a server connection.
+    pub fn apply(&mut self, event: &NetEvent) {
+        let Origin::ServerConn(id) = event.origin else {
+            return;
+        };
+        if let EventKind::Accepted { peer, thread, .. } = &event.kind {
+            self.index.insert(id, self.rows.len());
+            self.rows.push(ThreadRow {
+                id,
+                thread: thread.clone(),
+                peer: *peer,
+                since: event.time,
+                step: Step::Connected,
+                names: Vec::new(),
+                bytes_in: 0,
+                bytes_out: 0,
+            });
+        } else if let Some(&i) = self.index.get(&id) {
+            self.rows[i].apply(&event.kind);
+        }
+    }
+
+    /// Forgets the rows of closed connections.
+    pub fn clear_closed(&mut self) {
+        self.rows.retain(|r| !r.is_closed());
+        self.index = self
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id, i))
+            .collect();
+    }
+
+    /// Draws the table; returns what the user clicked.
+    pub fn ui(&self, ui: &mut egui::Ui) -> Option<TableAction> {
+        let mut action = None;
+        let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
+        TableBuilder::new(ui)
+            .id_salt("thread table")
+            .striped(true)
+            .resizable(true)
+            .stick_to_bottom(true)
+            .max_scroll_height(f32::INFINITY)
+            .auto_shrink([false, false])
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            .column(Column::auto().at_least(64.0))
+            .column(Column::auto().at_least(110.0))
+            .column(Column::auto().at_least(60.0))
+            .column(Column::initial(170.0).at_least(80.0).clip(true))
+            // Names take what is left, so the table fits its panel.
+            .column(Column::remainder().at_least(60.0).clip(true))
+            .column(Column::auto().at_least(36.0))
+            .column(Column::auto().at_least(36.0))
+            .column(Column::auto().at_least(44.0))
+            .header(row_height, |mut header| {
+                for title in ["Thread", "Peer", "Since", "Step", "Names", "In", "Out", ""] {
+                    header.col(|ui| {
+                        ui.strong(title);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(row_height, self.rows.len(), |mut row| {
+                    let r = &self.rows[row.index()];
+                    let weak = r.is_closed();
+                    let text = |s: String| {
+                        let t = egui::RichText::new(s);
+                        if weak { t.weak() } else { t }
+                    };
+                    row.col(|ui| {
+                        ui.label(text(r.thread.clone()).monospace());
+                    });
+                    row.col(|ui| {
+                        ui.label(text(r.peer.to_string()).monospace());
+                    });
+                    row.col(|ui| {
+                        let since = r.since.with_timezone(&Local).format("%H:%M:%S");
+                        ui.label(text(since.to_string()));
+                    });
+                    row.col(|ui| {
+                        let step = r.step.describe();
+                        let label = ui.label(text(step.clone()));
+                        label.on_hover_text(step);
+                    });
+                    row.col(|ui| {
+                        let all = r.names.join(", ");
+                        ui.label(text(all.clone()))
+                            .on_hover_text(if all.is_empty() {
+                                "no names yet".to_owned()
+                            } else {
+                                all
+                            });
+                    });
+                    row.col(|ui| {
+                        ui.label(text(r.bytes_in.to_string()));
+                    });
+                    row.col(|ui| {
+                        ui.label(text(r.bytes_out.to_string()));
+                    });
+                    row.col(|ui| {
+                        if !r.is_closed()
+                            && ui
+                                .small_button("Kick")
+                                .on_hover_text(format!("Close {} from the server side", r.thread))
+                                .clicked()
+                        {
+                            action = Some(TableAction::Kick(r.id));
+                        }
+                    });
+                });
+            });
+        action
+    }
+}

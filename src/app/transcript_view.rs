@@ -1,0 +1,122 @@
+//! The transcript view: every event, merged or for one connection.
+//!
+//! It owns the [`Transcript`] (the data that is saved) and an index of the
+//! events of each connection, kept up to date as events arrive, so that
+//! switching the filter costs nothing. Only the rows on screen are laid out
+//! (`show_rows`), so a transcript of 100,000 lines scrolls as smoothly as
+//! one of ten. The view follows the newest line until the user scrolls up,
+//! and follows again once they scroll back to the bottom.
+
+use std::collections::HashMap;
+
+use crate::net::{EventKind, NetEvent, Origin};
+use crate::transcript::{Describe, Transcript};
+
+/// The transcript and how it is shown.
+#[derive(Default)]
+pub struct TranscriptView {
+    transcript: Transcript,
+    /// For each connection, the positions of its events in the transcript.
+    by_origin: HashMap<Origin, Vec<usize>>,
+    /// Every origin, in the order it first appeared (for the filter menu).
+    origins: Vec<Origin>,
+    /// `None` shows every event; otherwise only this connection's.
+    filter: Option<Origin>,
+}
+
+impl TranscriptView {
+    /// The transcript.
+    pub fn transcript(&self) -> &Transcript {
+        &self.transcript
+    }
+
+    /// The connection shown, or `None` for all.
+    pub fn filter(&self) -> Option<Origin> {
+        self.filter
+    }
+
+    /// Shows only `origin`'s events (or all, with `None`).
+    pub fn set_filter(&mut self, filter: Option<Origin>) {
+        self.filter = filter;
+    }
+
+    /// How many lines the view shows with the current filter.
+    pub fn visible_len(&self) -> usize {
+        match self.filter {
+            None => self.transcript.len(),
+            Some(origin) => self.by_origin.get(&origin).map_or(0, Vec::len),
+        }
+    }
+
+    /// The `row`-th line shown with the current filter.
+    pub fn visible_event(&self, row: usize) -> Option<&NetEvent> {
+        let index = match self.filter {
+            None => row,
+            Some(origin) => *self.by_origin.get(&origin)?.get(row)?,
+        };
+        self.transcript.events().get(index)
+    }
+
+    /// Adds an event at the end.
+    pub fn push(&mut self, event: NetEvent) {
+        let index = self.transcript.len();
+        let positions = self.by_origin.entry(event.origin).or_insert_with(|| {
+            self.origins.push(event.origin);
+            Vec::new()
+        });
+        positions.push(index);
+        self.transcript.push(event);
+    }
+
+    /// Draws the filter and the lines.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.strong("Transcript");
+            let label = ui.label("Show");
+            let current = self
+                .filter
+                .map_or("all connections".to_owned(), Origin::label);
+            egui::ComboBox::from_id_salt("transcript filter")
+                .selected_text(current)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.filter, None, "all connections");
+                    for origin in &self.origins {
+                        ui.selectable_value(&mut self.filter, Some(*origin), origin.label());
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            ui.label(format!("{} events", self.visible_len()));
+        });
+        let row_height = ui.text_style_height(&egui::TextStyle::Monospace) + 2.0;
+        egui::ScrollArea::both()
+            .id_salt(("transcript rows", self.filter))
+            .stick_to_bottom(true)
+            .auto_shrink([false, false])
+            .show_rows(ui, row_height, self.visible_len(), |ui, range| {
+                for row in range {
+                    if let Some(event) = self.visible_event(row) {
+                        line_ui(ui, event);
+                    }
+                }
+            });
+    }
+}
+
+/// One transcript line: time, connection, what happened.
+fn line_ui(ui: &mut egui::Ui, event: &NetEvent) {
+    let visuals = ui.visuals();
+    let color = match &event.kind {
+        EventKind::Error { .. } => visuals.error_fg_color,
+        EventKind::Closed { .. } | EventKind::Stopped => visuals.warn_fg_color,
+        EventKind::Sent { .. } | EventKind::Received { .. } => visuals.text_color(),
+        _ => visuals.strong_text_color(),
+    };
+    let text = format!(
+        "{}  {:<9} {}",
+        event.local_time(),
+        event.origin.label(),
+        Describe(&event.kind)
+    );
+    ui.add(egui::Label::new(egui::RichText::new(text).monospace().color(color)).extend());
+}
