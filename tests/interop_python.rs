@@ -8,24 +8,20 @@ use std::time::Duration;
 
 use common::*;
 
-/// How long the server pauses before each prompt in the test below.
+/// The tutorial's client against our server with its default pacing: it
+/// treats one recv as one message, so it only completes if every message
+/// arrives on its own. 20 dialogues out of 20 must complete.
 ///
-/// The default, 5 ms, is plenty on an idle machine (PROTOCOL.md measured
-/// 1 ms). But the pause only works if the client reads the first message
-/// before the second arrives: when a busy machine (two cores, tests and
-/// builds running side by side) keeps the Python process off the CPU for
-/// longer than the pause, one recv returns both messages and the tutorial's
-/// client hangs, as it would against an unpaced server. Under four CPU hogs
-/// on two cores, 4 runs of this test in 5 failed with 5 ms. The test checks
-/// that pacing makes the client work, so it leaves room for the scheduler.
-const PACE_UNDER_LOAD_MS: u64 = 50;
-
-/// The tutorial's client against our server with pacing on: it treats one
-/// recv as one message, so it only completes if every message arrives on
-/// its own. 20 dialogues out of 20 must complete.
+/// The pause only works if the client reads the first message before the
+/// second arrives; a busy machine can keep the Python process off the CPU
+/// for a few milliseconds. The default (20 ms) leaves room for that: with
+/// 5 ms, runs under four CPU hogs on two cores failed now and then.
 #[test]
-fn tutorial_client_completes_20_of_20_dialogues_against_a_pacing_server() {
-    let (server, _events) = start_server(PACE_UNDER_LOAD_MS);
+fn tutorial_client_completes_20_of_20_dialogues_against_our_default_server() {
+    let (server, _events) = start_server_with(tcp_playground::net::ServerConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        ..Default::default()
+    });
     let port = server.local_addr().port().to_string();
     for run in 1..=20 {
         let output = run_with_input(

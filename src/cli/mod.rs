@@ -24,7 +24,8 @@ use clap::{Parser, Subcommand};
     version,
     about = "Teach TCP sockets live: a name-dialogue server and clients, with the window or in a terminal.",
     long_about = "Teach TCP sockets live. Without a subcommand, opens the window.\n\
-                  With `serve` or `connect`, runs the tutorial's server or client in the terminal."
+                  With `serve` or `connect`, runs the tutorial's server or client in the terminal;\n\
+                  `trace` shows one dialogue with the real TCP states of both ends."
 )]
 pub struct Cli {
     /// What to run; nothing opens the window.
@@ -70,7 +71,7 @@ pub struct ServeArgs {
     /// Pause before each prompt that follows another message, in
     /// milliseconds, so clients that treat one recv as one message work;
     /// 0 sends reply and prompt in one write.
-    #[arg(long, default_value_t = 5, value_name = "MS")]
+    #[arg(long, default_value_t = 20, value_name = "MS")]
     pub pace_ms: u64,
     /// Listen backlog: finished handshakes the kernel queues before accept().
     #[arg(long, default_value_t = 1024, value_name = "N")]

@@ -67,7 +67,10 @@ impl Default for ServerConfig {
         ServerConfig {
             bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_PORT),
             backlog: 1024,
-            pace: Duration::from_millis(5),
+            // Long enough that a client reading one message per recv() gets
+            // them one by one even when the machine is busy and the client
+            // waits for the CPU; too short for a person to notice.
+            pace: Duration::from_millis(20),
             nodelay: true,
             idle_timeout: Some(Duration::from_secs(600)),
             write_timeout: Duration::from_secs(10),
