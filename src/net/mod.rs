@@ -13,10 +13,12 @@
 //! - [`config`]: checked settings, parsed from what the user typed.
 //! - [`tcp_state`]: the real TCP state of a socket, read from the kernel.
 //! - [`watch`]: a thread that reports each socket's state changes as events.
+//! - [`capture`]: the real TCP segments on loopback, with seq/ack numbers.
 //! - [`lifecycle`]: the TCP state machine, to fill in states too short to see.
 //! - [`bytes`], [`error`]: raw bytes shown safely; errors in plain words.
 
 pub mod bytes;
+pub mod capture;
 pub mod client;
 pub mod config;
 pub mod error;
