@@ -19,6 +19,9 @@
 //! | [`net::client`] | one connection: a reader thread and a sender thread |
 //! | [`net::event`] | what those threads report, over a crossbeam channel |
 //! | [`net::config`] | settings parsed from what the user typed, checked once |
+//! | [`net::tcp_state`] | a socket's real TCP state, asked of the kernel |
+//! | [`net::watch`], [`net::lifecycle`] | state changes as events; the state machine fills in what is too short to see |
+//! | [`net::capture`] | the real segments on loopback (needs `CAP_NET_RAW`) |
 //! | [`transcript`] | the list of events, saved as text, JSON Lines or CSV |
 //! | [`cli`] | `serve` and `connect`: the same code without a window |
 //! | [`app`] | the window: server panel, client tabs, transcript (egui) |

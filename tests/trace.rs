@@ -111,3 +111,75 @@ fn client_closes_first_ten_times_out_of_ten() {
         assert!(!server.contains("TIME_WAIT"), "run {run}:\n{out}");
     }
 }
+
+/// True when this process may capture (root; CI runs as root).
+fn may_capture() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let uid = status.lines().find(|l| l.starts_with("Uid:"));
+    uid.is_some_and(|l| l.split_whitespace().nth(2) == Some("0"))
+}
+
+/// `(flags, from, to, seq, ack)` of each listed segment.
+fn segments(output: &str) -> Vec<(String, String, String, u32, u32)> {
+    let start = output
+        .find("segments on the wire")
+        .map_or(output.len(), |i| i);
+    output[start..]
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let w: Vec<&str> = line.split_whitespace().collect();
+            // time FLAGS from -> to seq=.. ack=.. len=..
+            let num = |s: &str, key: &str| s.strip_prefix(key)?.parse::<u32>().ok();
+            Some((
+                w.get(1)?.to_string(),
+                w.get(2)?.to_string(),
+                w.get(4)?.to_string(),
+                num(w.get(5)?, "seq=")?,
+                num(w.get(6)?, "ack=")?,
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn with_privilege_the_real_segments_follow_the_handshake_arithmetic() {
+    let out = trace("server");
+    if !may_capture() {
+        assert!(
+            out.contains("CAP_NET_RAW"),
+            "says how to grant capture:\n{out}"
+        );
+        return;
+    }
+    let segs = segments(&out);
+    assert!(segs.len() >= 10, "{out}");
+    let (syn, syn_ack, ack) = (&segs[0], &segs[1], &segs[2]);
+    assert_eq!(
+        (syn.0.as_str(), syn.1.as_str(), syn.2.as_str()),
+        ("SYN", "tab-1", "client-1"),
+        "{out}"
+    );
+    assert_eq!(syn_ack.0, "SYN+ACK", "{out}");
+    assert_eq!(
+        syn_ack.4,
+        syn.3.wrapping_add(1),
+        "SYN+ACK acknowledges seq+1:\n{out}"
+    );
+    assert_eq!(ack.0, "ACK", "{out}");
+    assert_eq!(ack.3, syn.3.wrapping_add(1), "{out}");
+    assert_eq!(
+        ack.4,
+        syn_ack.3.wrapping_add(1),
+        "the ACK acknowledges the SYN+ACK:\n{out}"
+    );
+    // The server closes first: its FIN comes before the client's.
+    let fins: Vec<_> = segs.iter().filter(|s| s.0.starts_with("FIN")).collect();
+    assert_eq!(fins.len(), 2, "{out}");
+    assert_eq!(fins[0].1, "client-1", "{out}");
+    assert_eq!(
+        fins[1].4,
+        fins[0].3.wrapping_add(1),
+        "the client's FIN acknowledges the server's:\n{out}"
+    );
+}

@@ -7,7 +7,10 @@
 //! `--close client`, by closing the client first. It prints one merged
 //! timeline: the states the kernel reported (observed), the states the
 //! state machine says must have come between them but were too short to
-//! see (inferred, with why), and the messages sent.
+//! see (inferred, with why), and the messages sent. With the privilege to
+//! capture (Linux: root or `CAP_NET_RAW`), the real segments are listed
+//! too, with their flags and sequence and acknowledgement numbers; without
+//! it, one line says how to grant it.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -16,6 +19,7 @@ use chrono::{DateTime, Utc};
 use crossbeam_channel::unbounded;
 
 use super::{CloseFirst, TraceArgs};
+use crate::net::capture::{Capture, Segment};
 use crate::net::lifecycle::{Role, between};
 use crate::net::tcp_state::{SocketKey, TcpState};
 use crate::net::watch::StateWatcher;
@@ -51,6 +55,15 @@ pub fn run(args: &TraceArgs) -> Result<(), String> {
         }
     };
     watch(Origin::Listener, SocketKey::listener(server.local_addr()));
+    // Capture from before the client connects, so its SYN is seen.
+    let (segment_tx, segments) = unbounded();
+    let capture = match Capture::start(&[server.local_addr().port()], segment_tx) {
+        Ok(capture) => Some(capture),
+        Err(e) => {
+            println!("Segments: {e}");
+            None
+        }
+    };
     let client = Client::connect(
         ClientConfig {
             port: server.local_addr().port(),
@@ -117,6 +130,16 @@ pub fn run(args: &TraceArgs) -> Result<(), String> {
         }
         log.push(event);
     }
+    // The last ACK may still be on its way: collect until the wire is
+    // quiet, and stop capturing before the server stops (stopping makes a
+    // connection of its own to wake the listener).
+    let mut captured: Vec<Segment> = Vec::new();
+    if capture.is_some() {
+        while let Ok(segment) = segments.recv_timeout(Duration::from_millis(100)) {
+            captured.push(segment);
+        }
+    }
+    drop(capture);
     server.stop();
     let first_seen = log.first().map(|e| e.time).unwrap_or_else(Utc::now);
     let who_closes = match args.close {
@@ -132,18 +155,33 @@ pub fn run(args: &TraceArgs) -> Result<(), String> {
     for line in timeline(&log, first_seen) {
         println!("{line}");
     }
+    if !captured.is_empty() {
+        // Capture times are when the capture thread read each frame, a few
+        // tens of microseconds late, so the segments are listed on their
+        // own, in the order they crossed the wire, rather than mixed in.
+        println!();
+        println!(
+            "The {} segments on the wire (lo), in order, numbers as sent:",
+            captured.len()
+        );
+        let labels = socket_labels(&log);
+        for segment in &captured {
+            println!("{}", segment_line(segment, first_seen, &labels));
+        }
+    }
     Ok(())
 }
 
-/// The merged timeline: states (observed and inferred), messages, closes,
-/// in the order they happened. (Events from different threads may reach
-/// the channel slightly out of order; their timestamps decide.)
+/// The merged timeline: states (observed and inferred), messages and
+/// closes, in the order they happened. (Events from different threads may
+/// reach the channel slightly out of order; their timestamps decide.)
 pub fn timeline(log: &[NetEvent], start: DateTime<Utc>) -> Vec<String> {
     let mut last_state: HashMap<Origin, TcpState> = HashMap::new();
     let mut ordered: Vec<&NetEvent> = log.iter().collect();
     ordered.sort_by_key(|e| e.time);
-    let mut lines = Vec::new();
+    let mut timed: Vec<(DateTime<Utc>, String)> = Vec::new();
     for event in ordered {
+        let mut lines = Vec::new();
         let ms = (event.time - start).num_microseconds().unwrap_or(0) as f64 / 1000.0;
         let who = event.origin.label();
         match &event.kind {
@@ -181,6 +219,54 @@ pub fn timeline(log: &[NetEvent], start: DateTime<Utc>) -> Vec<String> {
             }
             _ => {}
         }
+        timed.extend(lines.into_iter().map(|line| (event.time, line)));
     }
-    lines
+    // A stable sort keeps an event's lines (inferred states, then the
+    // observed one) together and in order.
+    timed.sort_by_key(|(time, _)| *time);
+    timed.into_iter().map(|(_, line)| line).collect()
+}
+
+/// Which label (`tab-1`, `client-1`) owns which address, from the
+/// connection events, so segments can say who sent them.
+fn socket_labels(log: &[NetEvent]) -> HashMap<std::net::SocketAddr, String> {
+    let mut labels = HashMap::new();
+    for event in log {
+        match &event.kind {
+            EventKind::Connected { local, .. } => {
+                labels.insert(*local, event.origin.label());
+            }
+            // The accepted socket shares the listener's address; in a trace
+            // there is one connection, so the address names that socket.
+            EventKind::Accepted { local, .. } => {
+                labels.insert(*local, event.origin.label());
+            }
+            _ => {}
+        }
+    }
+    labels
+}
+
+/// One captured segment: who sent it to whom, flags, numbers.
+fn segment_line(
+    seg: &Segment,
+    start: DateTime<Utc>,
+    labels: &HashMap<std::net::SocketAddr, String>,
+) -> String {
+    let ms = (seg.time - start).num_microseconds().unwrap_or(0) as f64 / 1000.0;
+    let name = |addr| {
+        labels
+            .get(addr)
+            .cloned()
+            .unwrap_or_else(|| addr.to_string())
+    };
+    format!(
+        "{ms:>9.3}  {:<12} {:>8} -> {:<8}  seq={} ack={} len={}",
+        seg.flags.to_string(),
+        name(&seg.src),
+        name(&seg.dst),
+        seg.seq,
+        seg.ack,
+        seg.payload_len
+    )
 }

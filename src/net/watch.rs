@@ -12,12 +12,23 @@
 
 use std::collections::HashMap;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
 
 use super::event::{EventKind, EventSender, Origin};
 use super::tcp_state::{SocketKey, StateError, StateReader, TcpState};
+
+/// How often a watcher polls when it watches few sockets: often enough to
+/// catch states that last a few tens of milliseconds (FIN_WAIT_1 waiting
+/// for a delayed ACK, ~40 ms on loopback).
+pub const WATCH_INTERVAL: Duration = Duration::from_millis(10);
+
+/// The polling interval never drops below this much time per watched
+/// socket, so that watching many sockets keeps the thread's share of a
+/// core small: each lookup costs a few microseconds, and 100 µs per socket
+/// bounds the thread to a few percent whatever the number of sockets.
+const TIME_PER_SOCKET: Duration = Duration::from_micros(100);
 
 /// What the watcher thread is asked to do.
 enum Command {
@@ -62,23 +73,34 @@ fn watch_loop(
     interval: Duration,
 ) {
     let mut watched: HashMap<Origin, Watched> = HashMap::new();
+    let mut next_poll = Instant::now();
     loop {
-        // Sleep until the next poll, or until a new socket is to be watched
-        // (then poll at once, so its first state is seen early).
-        let timeout = if watched.is_empty() {
+        // Sleep until the next poll of every socket, or until new sockets
+        // are to be watched: those are read at once, so their first state
+        // is seen early, without polling all the others again.
+        let wait = if watched.is_empty() {
             Duration::from_secs(3600)
         } else {
-            interval
+            next_poll.saturating_duration_since(Instant::now())
         };
-        match commands.recv_timeout(timeout) {
-            Ok(Command::Watch(origin, key)) => {
-                watched.insert(origin, Watched { key, last: None });
+        match commands.recv_timeout(wait) {
+            Ok(first) => {
+                for Command::Watch(origin, key) in std::iter::once(first).chain(commands.try_iter())
+                {
+                    let mut w = Watched { key, last: None };
+                    if poll_one(reader, origin, &mut w, events) {
+                        watched.insert(origin, w);
+                    }
+                }
             }
-            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Timeout) => {
+                watched.retain(|origin, w| poll_one(reader, *origin, w, events));
+                let period = interval.max(TIME_PER_SOCKET * watched.len() as u32);
+                next_poll = Instant::now() + period;
+            }
             // The handle is gone: stop.
             Err(RecvTimeoutError::Disconnected) => return,
         }
-        watched.retain(|origin, w| poll_one(reader, *origin, w, events));
     }
 }
 
