@@ -49,13 +49,13 @@ click 30 133                      # Start
 for _ in 1 2 3; do click 195 12; done   # New client, three times
 shot 2-three-clients
 xdotool type --delay 30 "Carol"; xdotool key Return   # tab-3 has the focus
-click 712 68; xdotool type --delay 30 "Alice"; xdotool key Return
-click 826 68; xdotool type --delay 30 "Bob"; xdotool key Return
+click 790 68; xdotool type --delay 30 "Alice"; xdotool key Return
+click 905 68; xdotool type --delay 30 "Bob"; xdotool key Return
 # The tutorial's own client joins from a terminal and sends a Chinese name
 # (typing Chinese into Xvfb would need an input method).
 (printf '张三\n'; sleep 4) | python3 tests/python/tcp_client.py >/dev/null 2>&1 &
 shot 3-names
-click 712 68; xdotool type --delay 30 "exit"; xdotool key Return
-click 627 236                     # Kick the second client thread
+click 790 68; xdotool type --delay 30 "exit"; xdotool key Return
+click 710 236                     # Kick the second client thread
 shot 4-exit-and-kick
 INNER

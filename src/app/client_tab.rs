@@ -9,6 +9,8 @@ use std::net::SocketAddr;
 
 use chrono::Local;
 
+use super::tcp_view::TcpView;
+
 use crate::net::{
     Client, ClientConfig, CloseReason, EventKind, EventSender, NetEvent, Origin, ServerMessage,
 };
@@ -76,6 +78,8 @@ pub struct ClientTab {
     pub name: String,
     hint: Option<String>,
     focus_name: bool,
+    /// The socket's real TCP state, as the kernel last reported it.
+    tcp: Option<TcpView>,
 }
 
 impl ClientTab {
@@ -92,6 +96,7 @@ impl ClientTab {
             name: String::new(),
             hint: None,
             focus_name: false,
+            tcp: None,
         }
     }
 
@@ -119,6 +124,11 @@ impl ClientTab {
         &self.conversation
     }
 
+    /// The socket's real TCP state, if the kernel reported one.
+    pub fn tcp(&self) -> Option<TcpView> {
+        self.tcp
+    }
+
     /// True while the server waits for this tab's name.
     pub fn is_your_turn(&self) -> bool {
         self.your_turn
@@ -137,6 +147,7 @@ impl ClientTab {
         match ClientConfig::for_target(&self.target) {
             Ok(config) => {
                 self.target_error = None;
+                self.tcp = None;
                 self.your_turn = false;
                 self.hint = None;
                 self.client = Some(Client::connect(config, events.clone()));
@@ -201,6 +212,10 @@ impl ClientTab {
                 (Speaker::Server, message_text(message))
             }
             EventKind::Sent { bytes } => (Speaker::You, bytes.escaped()),
+            EventKind::TcpState { .. } => {
+                self.tcp = TcpView::from_event(&event.kind);
+                return;
+            }
             EventKind::Closed { reason } => {
                 self.state = TabState::Closed(reason.clone());
                 self.your_turn = false;
@@ -237,14 +252,22 @@ impl ClientTab {
             ui.colored_label(ui.visuals().error_fg_color, error);
         }
         let state_text = self.state.describe();
-        match &self.state {
-            TabState::Closed(reason) if *reason != CloseReason::Exit => {
-                ui.colored_label(ui.visuals().error_fg_color, state_text);
+        ui.horizontal(|ui| {
+            match &self.state {
+                TabState::Closed(reason) if *reason != CloseReason::Exit => {
+                    ui.colored_label(ui.visuals().error_fg_color, state_text);
+                }
+                _ => {
+                    ui.label(state_text);
+                }
             }
-            _ => {
-                ui.label(state_text);
+            if let Some(tcp) = &self.tcp {
+                ui.separator();
+                ui.label("TCP state");
+                ui.label(egui::RichText::new(tcp.text()).monospace().strong())
+                    .on_hover_text("This socket's real TCP state, read from the kernel");
             }
-        }
+        });
         ui.separator();
         self.name_ui(ui);
         ui.separator();

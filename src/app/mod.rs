@@ -13,6 +13,7 @@
 //! | [`transcript_view`] | every event, merged or per connection |
 //! | [`save`] | Save… (native dialog, on a worker thread) and Quick save |
 //! | [`fonts`] | the bundled CJK font, so 张三 renders everywhere |
+//! | [`tcp_view`] | a socket's real TCP state as text, with the TIME_WAIT countdown |
 
 pub mod client_tab;
 pub mod client_tabs;
@@ -20,6 +21,7 @@ pub mod fonts;
 pub mod playground;
 pub mod save;
 pub mod server_panel;
+pub mod tcp_view;
 pub mod threads;
 pub mod transcript_view;
 

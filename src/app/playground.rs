@@ -22,7 +22,9 @@ use super::fonts;
 use super::save::{FileChooser, NativeDialog, SaveOutcome, Saver, default_save_folder};
 use super::server_panel::ServerPanel;
 use super::transcript_view::TranscriptView;
-use crate::net::{EventSender, NetEvent, Origin};
+use crate::net::tcp_state::SocketKey;
+use crate::net::watch::{StateWatcher, WATCH_INTERVAL};
+use crate::net::{EventKind, EventSender, NetEvent, Origin};
 
 /// The longest a network event waits before the window redraws.
 pub const REPAINT_DELAY: Duration = Duration::from_millis(30);
@@ -61,6 +63,10 @@ pub struct PlaygroundApp {
     pub transcript: TranscriptView,
     saver: Saver,
     stats: FrameStats,
+    /// Reads every socket's real TCP state; `None` where the system
+    /// cannot (then `states_unavailable` says why).
+    watcher: Option<StateWatcher>,
+    states_unavailable: Option<String>,
 }
 
 /// Counts frames and events, and logs them every few seconds at debug
@@ -120,7 +126,41 @@ impl PlaygroundApp {
             transcript: TranscriptView::default(),
             saver: Saver::new(options.file_chooser, options.save_folder),
             stats: FrameStats::default(),
+            watcher: None,
+            states_unavailable: None,
         }
+        .with_watcher()
+    }
+
+    /// Starts the TCP state watcher, or notes why it cannot run.
+    fn with_watcher(mut self) -> Self {
+        match StateWatcher::start(self.sender.clone(), WATCH_INTERVAL) {
+            Ok(watcher) => self.watcher = Some(watcher),
+            Err(e) => self.states_unavailable = Some(e.to_string()),
+        }
+        self
+    }
+
+    /// Why real TCP states are not shown, on systems that cannot read them.
+    pub fn states_unavailable(&self) -> Option<&str> {
+        self.states_unavailable.as_deref()
+    }
+
+    /// Starts watching the socket an event reveals (a listener, an
+    /// accepted or a connected socket).
+    fn watch_new_socket(&self, event: &NetEvent) {
+        let Some(watcher) = &self.watcher else { return };
+        let key = match &event.kind {
+            EventKind::Listening { addr } => SocketKey::listener(*addr),
+            EventKind::Accepted { peer, local, .. } | EventKind::Connected { local, peer } => {
+                SocketKey {
+                    local: *local,
+                    remote: *peer,
+                }
+            }
+            _ => return,
+        };
+        watcher.watch(event.origin, key);
     }
 
     /// The saver, for its status.
@@ -167,6 +207,7 @@ impl PlaygroundApp {
         let mut applied = 0;
         for event in self.events.try_iter().take(MAX_EVENTS_PER_FRAME) {
             applied += 1;
+            self.watch_new_socket(&event);
             match event.origin {
                 Origin::Listener | Origin::ServerConn(_) => self.server.apply(&event),
                 Origin::Client(_) => self.clients.apply(&event),
@@ -238,13 +279,24 @@ impl eframe::App for PlaygroundApp {
         let applied = self.drain_events();
         self.stats.count(applied as u64);
         self.saver.poll();
+        // A TIME_WAIT countdown on screen ticks once a second; nothing else
+        // needs redrawing when no event arrives.
+        let counting = self.server.threads().is_counting_down()
+            || self
+                .clients
+                .tabs()
+                .iter()
+                .any(|t| t.tcp().is_some_and(|v| v.is_counting_down()));
+        if counting {
+            self.ctx.request_repaint_after(Duration::from_secs(1));
+        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         egui::Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui));
         egui::Panel::left("server panel")
             .resizable(true)
-            .default_size(600.0)
+            .default_size(740.0)
             .min_size(420.0)
             .show(ui, |ui| self.server.ui(ui, &self.sender));
         egui::Panel::bottom("transcript panel")

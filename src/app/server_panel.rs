@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use chrono::Local;
 
+use super::tcp_view::TcpView;
 use super::threads::{TableAction, ThreadTable};
 use crate::net::config::{parse_bind_ip, parse_port};
 use crate::net::{EventKind, EventSender, NetEvent, Origin, Server, ServerConfig};
@@ -52,6 +53,8 @@ pub struct ServerPanel {
     status: Status,
     threads: ThreadTable,
     console: Vec<ConsoleLine>,
+    /// The listening socket's real TCP state.
+    listener_tcp: Option<TcpView>,
 }
 
 impl Default for ServerPanel {
@@ -67,6 +70,7 @@ impl Default for ServerPanel {
             status: Status::Stopped,
             threads: ThreadTable::default(),
             console: Vec::new(),
+            listener_tcp: None,
         }
     }
 }
@@ -83,6 +87,11 @@ impl ServerPanel {
             Status::Listening(addr) => Some(addr),
             _ => None,
         }
+    }
+
+    /// The listening socket's real TCP state, if reported.
+    pub fn listener_tcp(&self) -> Option<TcpView> {
+        self.listener_tcp
     }
 
     /// The client threads.
@@ -150,6 +159,11 @@ impl ServerPanel {
     /// Applies an event of the listener or of a server connection.
     pub fn apply(&mut self, event: &NetEvent) {
         self.threads.apply(event);
+        if event.origin == Origin::Listener
+            && let Some(tcp) = TcpView::from_event(&event.kind)
+        {
+            self.listener_tcp = Some(tcp);
+        }
         let line = match (&event.origin, &event.kind) {
             (Origin::Listener, EventKind::Listening { addr }) => {
                 self.status = Status::Listening(*addr);
@@ -302,6 +316,12 @@ impl ServerPanel {
             }
             Status::Listening(addr) => {
                 ui.label(format!("Waiting for connection... on {addr}"));
+                if let Some(tcp) = &self.listener_tcp {
+                    ui.label(egui::RichText::new(tcp.text()).monospace().strong())
+                        .on_hover_text(
+                            "The listening socket's real TCP state, read from the kernel",
+                        );
+                }
             }
             Status::Stopping => {
                 ui.label("Stopping…");

@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use chrono::{DateTime, Local, Utc};
 use egui_extras::{Column, TableBuilder};
 
+use super::tcp_view::TcpView;
 use crate::net::protocol::{PROMPT, WELCOME};
 use crate::net::{CloseReason, EventKind, Heard, NetEvent, Origin};
 
@@ -61,6 +62,8 @@ pub struct ThreadRow {
     pub bytes_in: u64,
     /// Bytes sent to the client.
     pub bytes_out: u64,
+    /// The socket's real TCP state, as the kernel last reported it.
+    pub tcp: Option<TcpView>,
 }
 
 impl ThreadRow {
@@ -87,6 +90,7 @@ impl ThreadRow {
                 Heard::EmptyName => {}
             },
             EventKind::Closed { reason } => self.step = Step::Closed(reason.clone()),
+            EventKind::TcpState { .. } => self.tcp = TcpView::from_event(kind),
             _ => {}
         }
     }
@@ -133,10 +137,18 @@ impl ThreadTable {
                 names: Vec::new(),
                 bytes_in: 0,
                 bytes_out: 0,
+                tcp: None,
             });
         } else if let Some(&i) = self.index.get(&id) {
             self.rows[i].apply(&event.kind);
         }
+    }
+
+    /// True while some row shows a TIME_WAIT countdown.
+    pub fn is_counting_down(&self) -> bool {
+        self.rows
+            .iter()
+            .any(|r| r.tcp.is_some_and(|t| t.is_counting_down()))
     }
 
     /// Forgets the rows of closed connections.
@@ -165,14 +177,25 @@ impl ThreadTable {
             .column(Column::auto().at_least(64.0))
             .column(Column::auto().at_least(110.0))
             .column(Column::auto().at_least(60.0))
-            .column(Column::initial(170.0).at_least(80.0).clip(true))
+            .column(Column::initial(150.0).at_least(80.0).clip(true))
+            .column(Column::auto().at_least(96.0))
             // Names take what is left, so the table fits its panel.
             .column(Column::remainder().at_least(60.0).clip(true))
             .column(Column::auto().at_least(36.0))
             .column(Column::auto().at_least(36.0))
             .column(Column::auto().at_least(44.0))
             .header(row_height, |mut header| {
-                for title in ["Thread", "Peer", "Since", "Step", "Names", "In", "Out", ""] {
+                for title in [
+                    "Thread",
+                    "Peer",
+                    "Since",
+                    "Step",
+                    "TCP state",
+                    "Names",
+                    "In",
+                    "Out",
+                    "",
+                ] {
                     header.col(|ui| {
                         ui.strong(title);
                     });
@@ -200,6 +223,11 @@ impl ThreadTable {
                         let step = r.step.describe();
                         let label = ui.label(text(step.clone()));
                         label.on_hover_text(step);
+                    });
+                    row.col(|ui| {
+                        let tcp = r.tcp.map_or_else(|| "…".to_owned(), |t| t.text());
+                        ui.label(egui::RichText::new(tcp).monospace())
+                            .on_hover_text("The socket's real TCP state, read from the kernel");
                     });
                     row.col(|ui| {
                         let all = r.names.join(", ");
