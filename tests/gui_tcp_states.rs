@@ -53,3 +53,48 @@ fn real_tcp_states_appear_for_listener_server_thread_and_tab() {
     assert_shown(&h, "TIME_WAIT ");
     assert_shown(&h, "CLOSED");
 }
+
+#[test]
+fn the_diagram_lists_the_steps_of_a_connection_made_in_the_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path(), Arc::default());
+    start_server(&mut h);
+    click(&mut h, "New client");
+    wait_until(&mut h, "the prompt", |app| {
+        app.clients.tabs()[0].is_your_turn()
+    });
+    h.event(egui::Event::Text("张三".to_owned()));
+    h.step();
+    h.key_press(egui::Key::Enter);
+    wait_until(&mut h, "the next prompt", |app| {
+        app.clients.tabs()[0]
+            .conversation()
+            .iter()
+            .any(|l| l.text == "Hello 张三!")
+            && app.clients.tabs()[0].is_your_turn()
+    });
+    h.event(egui::Event::Text("exit".to_owned()));
+    h.step();
+    h.key_press(egui::Key::Enter);
+    wait_until(&mut h, "the server's TIME_WAIT", |app| {
+        app.server.threads().rows()[0].tcp.map(|t| t.state) == Some(TcpState::TimeWait)
+            && app.clients.tabs()[0].tcp().map(|t| t.state) == Some(TcpState::Closed)
+    });
+    click(&mut h, "Diagram");
+    // The handshake, drawn from the state machine...
+    assert_shown(&h, "╌╌ SYN ╌╌▶");
+    assert_shown(&h, "◀╌╌ SYN+ACK ╌╌");
+    assert_shown(&h, "SYN_SENT");
+    assert_shown(&h, "SYN_RECV");
+    assert_shown(&h, "are inferred");
+    // ...the real states and the messages as they were sent...
+    assert_shown(&h, "ESTABLISHED");
+    assert_shown(&h, "◀── \"Welcome!\\n\" ──");
+    assert_shown(&h, "── \"张三\" ──▶");
+    assert_shown(&h, "◀── \"Good bye!\\n\" ──");
+    // ...and the close: the server first, so its socket waits in TIME_WAIT.
+    assert_shown(&h, "close() (said exit)");
+    assert_shown(&h, "◀╌╌ FIN ╌╌");
+    assert_shown(&h, "TIME_WAIT");
+    assert_shown(&h, "CLOSED");
+}

@@ -40,6 +40,23 @@ impl TabState {
     }
 }
 
+/// What the tab shows below the name field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TabView {
+    /// The dialogue as a conversation.
+    Conversation,
+    /// The connection's sequence diagram with real TCP states.
+    Diagram,
+}
+
+/// The diagram of a tab's connection, as the window computed it.
+pub struct DiagramData {
+    /// The rows to draw.
+    pub rows: Vec<super::diagram::Row>,
+    /// The server lane's title (its thread's name).
+    pub server_title: String,
+}
+
 /// Who said a line of the conversation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Speaker {
@@ -80,6 +97,10 @@ pub struct ClientTab {
     focus_name: bool,
     /// The socket's real TCP state, as the kernel last reported it.
     tcp: Option<TcpView>,
+    /// The local address of the current (or last) connection.
+    local: Option<SocketAddr>,
+    /// Conversation or diagram.
+    pub view: TabView,
 }
 
 impl ClientTab {
@@ -97,6 +118,8 @@ impl ClientTab {
             hint: None,
             focus_name: false,
             tcp: None,
+            local: None,
+            view: TabView::Conversation,
         }
     }
 
@@ -122,6 +145,11 @@ impl ClientTab {
     /// The conversation so far.
     pub fn conversation(&self) -> &[Line] {
         &self.conversation
+    }
+
+    /// The local address of the current (or last) connection.
+    pub fn local(&self) -> Option<SocketAddr> {
+        self.local
     }
 
     /// The socket's real TCP state, if the kernel reported one.
@@ -198,6 +226,7 @@ impl ClientTab {
                 (Speaker::Note, format!("connecting to {target}…"))
             }
             EventKind::Connected { local, peer } => {
+                self.local = Some(*local);
                 self.state = TabState::Connected {
                     local: *local,
                     peer: *peer,
@@ -230,8 +259,8 @@ impl ClientTab {
         });
     }
 
-    /// Draws the tab.
-    pub fn ui(&mut self, ui: &mut egui::Ui, events: &EventSender) {
+    /// Draws the tab; `diagram` is this connection's diagram, if any.
+    pub fn ui(&mut self, ui: &mut egui::Ui, events: &EventSender, diagram: Option<DiagramData>) {
         ui.horizontal(|ui| {
             let label = ui.label("Server");
             ui.add_enabled(
@@ -271,7 +300,19 @@ impl ClientTab {
         ui.separator();
         self.name_ui(ui);
         ui.separator();
-        self.conversation_ui(ui);
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut self.view, TabView::Conversation, "Conversation");
+            ui.selectable_value(&mut self.view, TabView::Diagram, "Diagram");
+        });
+        match (self.view, diagram) {
+            (TabView::Diagram, Some(diagram)) => {
+                super::diagram::ui(ui, &diagram.rows, &self.title(), &diagram.server_title);
+            }
+            (TabView::Diagram, None) => {
+                ui.label("The diagram appears once this tab has connected.");
+            }
+            (TabView::Conversation, _) => self.conversation_ui(ui),
+        }
     }
 
     fn name_ui(&mut self, ui: &mut egui::Ui) {

@@ -5,7 +5,7 @@
 
 use crate::net::{EventSender, NetEvent, Origin};
 
-use super::client_tab::{ClientTab, TabState};
+use super::client_tab::{ClientTab, DiagramData, TabState};
 
 /// Every client tab, and which one is open.
 #[derive(Default)]
@@ -79,8 +79,14 @@ impl ClientTabs {
         self.tabs.iter().find(|t| t.origin() == Some(origin))
     }
 
-    /// Draws the strip and the open tab.
-    pub fn ui(&mut self, ui: &mut egui::Ui, events: &EventSender) {
+    /// Draws the strip and the open tab; `diagram_for` computes the open
+    /// tab's diagram (only the visible tab's is ever built).
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        events: &EventSender,
+        diagram_for: &dyn Fn(&ClientTab) -> Option<DiagramData>,
+    ) {
         if self.tabs.is_empty() {
             ui.add_space(24.0);
             ui.vertical_centered(|ui| {
@@ -130,7 +136,8 @@ impl ClientTabs {
         }
         ui.separator();
         if let Some(tab) = self.tabs.get_mut(self.selected) {
-            tab.ui(ui, events);
+            let diagram = diagram_for(tab);
+            tab.ui(ui, events, diagram);
         }
     }
 }

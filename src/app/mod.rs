@@ -11,12 +11,14 @@
 //! | [`threads`] | the table of client threads (one row per connection) |
 //! | [`client_tabs`], [`client_tab`] | the tab strip; one client's dialogue |
 //! | [`transcript_view`] | every event, merged or per connection |
+//! | [`diagram`] | one connection's sequence diagram: lanes, states, arrows |
 //! | [`save`] | Save… (native dialog, on a worker thread) and Quick save |
 //! | [`fonts`] | the bundled CJK font, so 张三 renders everywhere |
 //! | [`tcp_view`] | a socket's real TCP state as text, with the TIME_WAIT countdown |
 
 pub mod client_tab;
 pub mod client_tabs;
+pub mod diagram;
 pub mod fonts;
 pub mod playground;
 pub mod save;

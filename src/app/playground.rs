@@ -17,10 +17,12 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, unbounded};
 
+use super::client_tab::{ClientTab, DiagramData};
 use super::client_tabs::ClientTabs;
 use super::fonts;
 use super::save::{FileChooser, NativeDialog, SaveOutcome, Saver, default_save_folder};
 use super::server_panel::ServerPanel;
+use super::threads::ThreadRow;
 use super::transcript_view::TranscriptView;
 use crate::net::tcp_state::SocketKey;
 use crate::net::watch::{StateWatcher, WATCH_INTERVAL};
@@ -274,6 +276,26 @@ impl PlaygroundApp {
     }
 }
 
+/// The diagram of `tab`'s connection: its own events and those of the
+/// server thread whose peer is the tab's address (if that server is ours).
+fn diagram_for(
+    tab: &ClientTab,
+    transcript: &TranscriptView,
+    rows: &[ThreadRow],
+) -> Option<DiagramData> {
+    let client = tab.origin()?;
+    let local = tab.local()?;
+    // The newest row wins if the address was used before.
+    let server_row = rows.iter().rev().find(|r| r.peer == local);
+    let server_events = server_row
+        .map(|r| transcript.events_of(Origin::ServerConn(r.id)))
+        .unwrap_or_default();
+    Some(DiagramData {
+        rows: super::diagram::build(&transcript.events_of(client), &server_events),
+        server_title: server_row.map_or_else(|| "server".to_owned(), |r| r.thread.clone()),
+    })
+}
+
 impl eframe::App for PlaygroundApp {
     fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
         let applied = self.drain_events();
@@ -306,7 +328,10 @@ impl eframe::App for PlaygroundApp {
             .show(ui, |ui| self.transcript.ui(ui));
         egui::CentralPanel::default().show(ui, |ui| {
             ui.heading("Clients");
-            self.clients.ui(ui, &self.sender);
+            let transcript = &self.transcript;
+            let rows = self.server.threads().rows();
+            let diagram_for = |tab: &ClientTab| diagram_for(tab, transcript, rows);
+            self.clients.ui(ui, &self.sender, &diagram_for);
         });
     }
 }

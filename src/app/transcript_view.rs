@@ -57,6 +57,15 @@ impl TranscriptView {
         self.transcript.events().get(index)
     }
 
+    /// The events of one connection, oldest first.
+    pub fn events_of(&self, origin: Origin) -> Vec<&NetEvent> {
+        let events = self.transcript.events();
+        self.by_origin
+            .get(&origin)
+            .map(|positions| positions.iter().filter_map(|&i| events.get(i)).collect())
+            .unwrap_or_default()
+    }
+
     /// Adds an event at the end.
     pub fn push(&mut self, event: NetEvent) {
         let index = self.transcript.len();

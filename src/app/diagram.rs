@@ -1,0 +1,391 @@
+//! The sequence diagram of one connection: a client lane, a server lane,
+//! and what went between them.
+//!
+//! It is built from the transcript alone: the client tab's events and
+//! those of the server thread that served it (matched by address). Each
+//! lane shows its socket's TCP states as the kernel reported them
+//! (observed) and the states the state machine says came between (inferred,
+//! with why). Between the lanes go the messages each side sent and the
+//! kernel's own segments — the handshake (SYN, SYN+ACK, ACK) and each
+//! side's FIN and its ACK — which are drawn as inferred: the app does not
+//! capture packets in the window.
+
+use chrono::{DateTime, Local, Utc};
+
+use crate::net::lifecycle::{Role, between};
+use crate::net::tcp_state::TcpState;
+use crate::net::{EventKind, NetEvent};
+
+/// One side of the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lane {
+    /// The client tab's socket.
+    Client,
+    /// The server thread's socket.
+    Server,
+}
+
+impl Lane {
+    fn other(self) -> Lane {
+        match self {
+            Lane::Client => Lane::Server,
+            Lane::Server => Lane::Client,
+        }
+    }
+}
+
+/// One row of the diagram.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Row {
+    /// A lane entered a TCP state.
+    State {
+        lane: Lane,
+        state: TcpState,
+        /// `None` when inferred.
+        time: Option<DateTime<Utc>>,
+        /// Why an inferred state must have happened.
+        why: Option<String>,
+    },
+    /// Something went from one lane to the other.
+    Arrow {
+        from: Lane,
+        label: String,
+        /// `None` when inferred (segments the kernel sent on its own).
+        time: Option<DateTime<Utc>>,
+    },
+    /// A call on one lane, e.g. `close()`, with why.
+    Note {
+        lane: Lane,
+        text: String,
+        time: DateTime<Utc>,
+    },
+}
+
+/// Builds the rows from both sides' events (each in the order they came).
+pub fn build(client: &[&NetEvent], server: &[&NetEvent]) -> Vec<Row> {
+    let mut merged: Vec<(Lane, &NetEvent)> = client
+        .iter()
+        .map(|e| (Lane::Client, *e))
+        .chain(server.iter().map(|e| (Lane::Server, *e)))
+        .collect();
+    merged.sort_by_key(|(_, e)| e.time);
+    let mut rows = Vec::new();
+    let mut last = [lane_origin(Lane::Client), lane_origin(Lane::Server)];
+    for (lane, event) in merged {
+        let index = lane as usize;
+        match &event.kind {
+            EventKind::Connected { .. } => {
+                // The handshake, in textbook order: each side's short state
+                // beside the segment that starts it.
+                let why = "Too short to observe on loopback: connect() puts the client in it when \
+                           it sends SYN, and the server's kernel when it answers SYN+ACK.";
+                let handshake = [
+                    (Some((Lane::Client, TcpState::SynSent)), Lane::Client, "SYN"),
+                    (
+                        Some((Lane::Server, TcpState::SynRecv)),
+                        Lane::Server,
+                        "SYN+ACK",
+                    ),
+                    (None, Lane::Client, "ACK"),
+                ];
+                for (state, from, label) in handshake {
+                    if let Some((lane, state)) = state {
+                        rows.push(Row::State {
+                            lane,
+                            state,
+                            time: None,
+                            why: Some(why.to_owned()),
+                        });
+                        last[lane as usize] = state;
+                    }
+                    rows.push(Row::Arrow {
+                        from,
+                        label: label.to_owned(),
+                        time: None,
+                    });
+                }
+            }
+            EventKind::Sent { bytes } => rows.push(Row::Arrow {
+                from: lane,
+                label: format!("\"{}\"", bytes.escaped()),
+                time: Some(event.time),
+            }),
+            EventKind::Closed { reason } => {
+                rows.push(Row::Note {
+                    lane,
+                    text: format!("close() ({reason})"),
+                    time: event.time,
+                });
+                rows.push(Row::Arrow {
+                    from: lane,
+                    label: "FIN".to_owned(),
+                    time: None,
+                });
+                rows.push(Row::Arrow {
+                    from: lane.other(),
+                    label: "ACK".to_owned(),
+                    time: None,
+                });
+            }
+            EventKind::TcpState { state, .. } => {
+                for inferred in between(last[index], *state).unwrap_or_default() {
+                    rows.push(Row::State {
+                        lane,
+                        state: inferred,
+                        time: None,
+                        why: Some(format!(
+                            "Too short to observe; the TCP state machine passes through it between {} and {state}.",
+                            last[index]
+                        )),
+                    });
+                }
+                rows.push(Row::State {
+                    lane,
+                    state: *state,
+                    time: Some(event.time),
+                    why: None,
+                });
+                last[index] = *state;
+            }
+            _ => {}
+        }
+    }
+    rows
+}
+
+/// Where each lane's states start (see [`crate::net::lifecycle::Role`]).
+pub fn lane_origin(lane: Lane) -> TcpState {
+    match lane {
+        Lane::Client => Role::Client.origin(),
+        Lane::Server => Role::Accepted.origin(),
+    }
+}
+
+/// Draws the rows: time, client lane, what went between, server lane.
+/// The lanes have fixed widths and the middle column takes the rest, so
+/// both lanes stay in view whatever the width of the window.
+pub fn ui(ui: &mut egui::Ui, rows: &[Row], client_title: &str, server_title: &str) {
+    use egui_extras::{Column, TableBuilder};
+    let colors = Colors {
+        weak: ui.visuals().weak_text_color(),
+        strong: ui.visuals().strong_text_color(),
+        link: ui.visuals().hyperlink_color,
+    };
+    let row_height = ui.text_style_height(&egui::TextStyle::Monospace) + 4.0;
+    ui.label(
+        egui::RichText::new(
+            "Grey italics and dashed arrows are inferred: too short to observe, or sent by \
+             the kernel without being captured (hover for why). The rest is real.",
+        )
+        .weak()
+        .small(),
+    );
+    TableBuilder::new(ui)
+        .id_salt(("diagram", client_title))
+        .striped(true)
+        .auto_shrink([false, false])
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+        .column(Column::exact(100.0))
+        .column(Column::exact(118.0).clip(true))
+        .column(Column::remainder().at_least(150.0).clip(true))
+        .column(Column::exact(118.0).clip(true))
+        .header(row_height, |mut header| {
+            header.col(|ui| {
+                ui.label(egui::RichText::new("time").weak());
+            });
+            header.col(|ui| {
+                ui.strong(client_title);
+            });
+            header.col(|_| {});
+            header.col(|ui| {
+                ui.strong(server_title);
+            });
+        })
+        .body(|mut body| {
+            // A connection has a few dozen rows: lay them all out, so the
+            // diagram reads from the handshake down.
+            for row in rows {
+                body.row(row_height, |mut table_row| {
+                    for cell in cells(row, &colors) {
+                        table_row.col(|ui| {
+                            if let Some((text, hover)) = cell {
+                                let label = ui.label(text);
+                                if let Some(hover) = hover {
+                                    label.on_hover_text(hover);
+                                }
+                            }
+                        });
+                    }
+                });
+            }
+        });
+}
+
+struct Colors {
+    weak: egui::Color32,
+    strong: egui::Color32,
+    link: egui::Color32,
+}
+
+type Cell = Option<(egui::RichText, Option<String>)>;
+
+/// The four cells of a row: time, client lane, between, server lane.
+fn cells(row: &Row, colors: &Colors) -> [Cell; 4] {
+    let time_cell = |time: &Option<DateTime<Utc>>| -> Cell {
+        time.map(|t| {
+            let text = t.with_timezone(&Local).format("%H:%M:%S%.3f").to_string();
+            (egui::RichText::new(text).monospace().weak(), None)
+        })
+    };
+    let in_lane = |lane: Lane, cell: Cell| -> [Cell; 2] {
+        match lane {
+            Lane::Client => [cell, None],
+            Lane::Server => [None, cell],
+        }
+    };
+    match row {
+        Row::State {
+            lane,
+            state,
+            time,
+            why,
+        } => {
+            let text = match why {
+                None => egui::RichText::new(state.name())
+                    .monospace()
+                    .strong()
+                    .color(colors.strong),
+                Some(_) => egui::RichText::new(state.name())
+                    .monospace()
+                    .italics()
+                    .color(colors.weak),
+            };
+            let [client, server] = in_lane(*lane, Some((text, why.clone())));
+            [time_cell(time), client, None, server]
+        }
+        Row::Arrow { from, label, time } => {
+            let inferred = time.is_none();
+            let line = if inferred { "╌╌" } else { "──" };
+            let arrow = match from {
+                Lane::Client => format!("{line} {label} {line}▶"),
+                Lane::Server => format!("◀{line} {label} {line}"),
+            };
+            let (text, hover) = if inferred {
+                (
+                    egui::RichText::new(arrow).color(colors.weak),
+                    Some(
+                        "Sent by the kernel on its own; not captured, so drawn from the TCP state machine."
+                            .to_owned(),
+                    ),
+                )
+            } else {
+                (
+                    egui::RichText::new(arrow).color(colors.link),
+                    Some(label.clone()),
+                )
+            };
+            [time_cell(time), None, Some((text.monospace(), hover)), None]
+        }
+        Row::Note { lane, text, time } => {
+            let note = egui::RichText::new(text).italics();
+            let [client, server] = in_lane(*lane, Some((note, Some(text.clone()))));
+            [time_cell(&Some(*time)), client, None, server]
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::{Bytes, CloseReason, Origin};
+
+    fn at(ms: i64, origin: Origin, kind: EventKind) -> NetEvent {
+        NetEvent {
+            time: DateTime::from_timestamp_millis(1_000_000 + ms).unwrap(),
+            origin,
+            kind,
+        }
+    }
+
+    fn state(state: TcpState) -> EventKind {
+        EventKind::TcpState {
+            state,
+            time_wait_left_ms: None,
+        }
+    }
+
+    #[test]
+    fn a_dialogue_becomes_handshake_messages_states_and_close() {
+        let (c, s) = (Origin::Client(1), Origin::ServerConn(1));
+        let a: std::net::SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let client = [
+            at(0, c, EventKind::Connected { local: a, peer: a }),
+            at(2, c, state(TcpState::Established)),
+            at(
+                9,
+                c,
+                EventKind::Closed {
+                    reason: CloseReason::Exit,
+                },
+            ),
+            at(10, c, state(TcpState::Closed)),
+        ];
+        let server = [
+            at(
+                1,
+                s,
+                EventKind::Sent {
+                    bytes: Bytes::from("Welcome!\n"),
+                },
+            ),
+            at(3, s, state(TcpState::Established)),
+            at(
+                8,
+                s,
+                EventKind::Closed {
+                    reason: CloseReason::Exit,
+                },
+            ),
+            at(11, s, state(TcpState::TimeWait)),
+        ];
+        let rows = build(
+            &client.iter().collect::<Vec<_>>(),
+            &server.iter().collect::<Vec<_>>(),
+        );
+        let labels: Vec<String> = rows
+            .iter()
+            .map(|r| match r {
+                Row::State {
+                    lane, state, why, ..
+                } => {
+                    format!("{lane:?} {state}{}", if why.is_some() { "?" } else { "" })
+                }
+                Row::Arrow { from, label, .. } => format!("{from:?}> {label}"),
+                Row::Note { lane, text, .. } => format!("{lane:?} {text}"),
+            })
+            .collect();
+        let expected = [
+            "Client SYN_SENT?",
+            "Client> SYN",
+            "Server SYN_RECV?",
+            "Server> SYN+ACK",
+            "Client> ACK",
+            r#"Server> "Welcome!\n""#,
+            "Client ESTABLISHED",
+            "Server ESTABLISHED",
+            "Server close() (said exit)",
+            "Server> FIN",
+            "Client> ACK",
+            "Client close() (said exit)",
+            "Client> FIN",
+            "Server> ACK",
+            "Client CLOSE_WAIT?",
+            "Client LAST_ACK?",
+            "Client CLOSED",
+            "Server FIN_WAIT_1?",
+            "Server TIME_WAIT",
+        ];
+        assert_eq!(labels, expected);
+        assert_eq!(lane_origin(Lane::Server), TcpState::Listen);
+    }
+}
