@@ -345,3 +345,38 @@ fn the_name_field_takes_the_focus_when_the_prompt_arrives_and_enter_sends() {
         app.clients.tabs()[0].state() == &TabState::Closed(CloseReason::Exit)
     });
 }
+
+#[test]
+fn step_mode_holds_the_dialogue_until_next_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path(), Arc::default());
+    h.get_by_label("Step mode").click();
+    h.step();
+    start_server(&mut h);
+    click(&mut h, "New client");
+    wait_until(&mut h, "the thread to wait before Welcome", |app| {
+        app.server.threads().held_count() == 1
+    });
+    assert_shown(&h, "1 thread waiting");
+    assert_shown(&h, "next: send \"Welcome!\\n\"");
+    assert!(
+        h.state().clients.tabs()[0]
+            .conversation()
+            .iter()
+            .all(|l| l.text != "Welcome!")
+    );
+    click(&mut h, "Next step");
+    wait_until(&mut h, "Welcome, then a wait before the prompt", |app| {
+        app.clients.tabs()[0]
+            .conversation()
+            .iter()
+            .any(|l| l.text == "Welcome!")
+            && app.server.threads().rows()[0].held.as_deref() == Some("send \"Whats your name?\"")
+    });
+    assert_shown(&h, "next: send \"Whats your name?\"");
+    // Turning step mode off lets everything go.
+    h.get_by_label("Step mode").click();
+    wait_until(&mut h, "the prompt", |app| {
+        app.clients.tabs()[0].is_your_turn()
+    });
+}

@@ -6,6 +6,7 @@
 //! server's console, the same lines the tutorial's server prints.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Local;
@@ -13,6 +14,7 @@ use chrono::Local;
 use super::tcp_view::TcpView;
 use super::threads::{TableAction, ThreadTable};
 use crate::net::config::{parse_bind_ip, parse_port};
+use crate::net::gate::StepGate;
 use crate::net::{EventKind, EventSender, NetEvent, Origin, Server, ServerConfig};
 
 /// Height of the thread table, in points: about ten rows.
@@ -55,6 +57,10 @@ pub struct ServerPanel {
     console: Vec<ConsoleLine>,
     /// The listening socket's real TCP state.
     listener_tcp: Option<TcpView>,
+    /// Step mode: the gate the server's threads wait at.
+    gate: Arc<StepGate>,
+    /// True while step mode is on.
+    step_mode: bool,
 }
 
 impl Default for ServerPanel {
@@ -71,6 +77,8 @@ impl Default for ServerPanel {
             threads: ThreadTable::default(),
             console: Vec::new(),
             listener_tcp: None,
+            gate: Arc::new(StepGate::new()),
+            step_mode: false,
         }
     }
 }
@@ -119,7 +127,7 @@ impl ServerPanel {
             pace: Duration::from_millis(self.pace_ms),
             ..ServerConfig::default()
         };
-        match Server::start(config, events.clone()) {
+        match Server::start_with_gate(config, events.clone(), Arc::clone(&self.gate)) {
             Ok(server) => {
                 self.status = Status::Listening(server.local_addr());
                 self.server = Some(server);
@@ -147,6 +155,17 @@ impl ServerPanel {
         if let Some(server) = &self.server {
             server.kick(id);
         }
+    }
+
+    /// Turns step mode on or off (off lets every held thread go on).
+    pub fn set_step_mode(&mut self, on: bool) {
+        self.step_mode = on;
+        self.gate.set_enabled(on);
+    }
+
+    /// Lets the thread that has waited longest take its next step.
+    pub fn next_step(&self) {
+        self.gate.next();
     }
 
     /// Closes every client's connection; the server keeps listening.
@@ -217,6 +236,7 @@ impl ServerPanel {
             }
             self.status_ui(ui);
         });
+        self.step_mode_ui(ui);
         ui.separator();
         ui.horizontal(|ui| {
             ui.strong(format!(
@@ -251,6 +271,37 @@ impl ServerPanel {
         ui.separator();
         ui.strong("Console");
         self.console_ui(ui);
+    }
+
+    fn step_mode_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            let mut on = self.step_mode;
+            if ui
+                .checkbox(&mut on, "Step mode")
+                .on_hover_text(
+                    "Hold every client thread before each send() and close() until you press \
+                     Next step, so a class can follow the dialogue one message at a time.",
+                )
+                .changed()
+            {
+                self.set_step_mode(on);
+            }
+            let held = self.threads.held_count();
+            if ui
+                .add_enabled(held > 0, egui::Button::new("Next step"))
+                .on_hover_text("Let the thread that has waited longest take its step")
+                .clicked()
+            {
+                self.next_step();
+            }
+            if self.step_mode {
+                ui.label(match held {
+                    0 => "nothing waiting".to_owned(),
+                    1 => "1 thread waiting".to_owned(),
+                    n => format!("{n} threads waiting"),
+                });
+            }
+        });
     }
 
     fn settings_ui(&mut self, ui: &mut egui::Ui) {

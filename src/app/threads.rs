@@ -64,6 +64,8 @@ pub struct ThreadRow {
     pub bytes_out: u64,
     /// The socket's real TCP state, as the kernel last reported it.
     pub tcp: Option<TcpView>,
+    /// In step mode: the step this thread waits to take.
+    pub held: Option<String>,
 }
 
 impl ThreadRow {
@@ -73,7 +75,12 @@ impl ThreadRow {
     }
 
     fn apply(&mut self, kind: &EventKind) {
+        // Any step taken ends the wait before it.
+        if matches!(kind, EventKind::Sent { .. } | EventKind::Closed { .. }) {
+            self.held = None;
+        }
         match kind {
+            EventKind::Held { step } => self.held = Some(step.clone()),
             EventKind::Received { bytes } => self.bytes_in += bytes.len() as u64,
             EventKind::Sent { bytes } => {
                 self.bytes_out += bytes.len() as u64;
@@ -138,10 +145,16 @@ impl ThreadTable {
                 bytes_in: 0,
                 bytes_out: 0,
                 tcp: None,
+                held: None,
             });
         } else if let Some(&i) = self.index.get(&id) {
             self.rows[i].apply(&event.kind);
         }
+    }
+
+    /// How many threads wait for "Next step".
+    pub fn held_count(&self) -> usize {
+        self.rows.iter().filter(|r| r.held.is_some()).count()
     }
 
     /// True while some row shows a TIME_WAIT countdown.
@@ -220,7 +233,10 @@ impl ThreadTable {
                         ui.label(text(since.to_string()));
                     });
                     row.col(|ui| {
-                        let step = r.step.describe();
+                        let step = match &r.held {
+                            Some(held) => format!("next: {held}"),
+                            None => r.step.describe(),
+                        };
                         let label = ui.label(text(step.clone()));
                         label.on_hover_text(step);
                     });

@@ -149,6 +149,8 @@ pub enum EventKind {
         state: crate::net::tcp_state::TcpState,
         time_wait_left_ms: Option<u64>,
     },
+    /// Step mode holds this thread before `step` (see [`crate::net::gate`]).
+    Held { step: String },
     /// The listener stopped: every connection is closed and every thread joined.
     Stopped,
     /// Something failed that did not close a connection (or that stopped

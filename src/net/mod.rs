@@ -11,6 +11,7 @@
 //! - [`client`]: one connection, with a reader and a sender thread.
 //! - [`event`]: the events every thread reports, and [`EventSender`].
 //! - [`config`]: checked settings, parsed from what the user typed.
+//! - [`gate`]: step mode, holding the dialogue before each step.
 //! - [`tcp_state`]: the real TCP state of a socket, read from the kernel.
 //! - [`watch`]: a thread that reports each socket's state changes as events.
 //! - [`capture`]: the real TCP segments on loopback, with seq/ack numbers.
@@ -23,6 +24,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod event;
+pub mod gate;
 pub mod lifecycle;
 pub mod parser;
 pub mod protocol;

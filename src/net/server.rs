@@ -41,6 +41,7 @@ use super::bytes::Bytes;
 use super::config::ServerConfig;
 use super::error::{NetError, close_reason};
 use super::event::{CloseReason, EventKind, EventSender, Origin};
+use super::gate::StepGate;
 use super::protocol::{Reply, ServerDialogue};
 
 /// Numbers the server threads `client-1`, `client-2`, … across the whole
@@ -70,6 +71,8 @@ pub struct Server {
 struct Shared {
     config: ServerConfig,
     events: EventSender,
+    /// Step mode: holds client threads before each step while on.
+    gate: Arc<StepGate>,
     stopping: AtomicBool,
     clients: Mutex<HashMap<u64, ClientControl>>,
 }
@@ -103,6 +106,16 @@ impl Server {
     /// bound (port in use, permission denied, not an address of this machine).
     /// On success, an [`EventKind::Listening`] event has been sent.
     pub fn start(config: ServerConfig, events: EventSender) -> Result<Server, NetError> {
+        Server::start_with_gate(config, events, Arc::new(StepGate::new()))
+    }
+
+    /// Like [`Server::start`], with a step-mode gate shared with whoever
+    /// presses "next" (see [`crate::net::gate`]).
+    pub fn start_with_gate(
+        config: ServerConfig,
+        events: EventSender,
+        gate: Arc<StepGate>,
+    ) -> Result<Server, NetError> {
         let listener = listen(&config)?;
         let local_addr = listener
             .local_addr()
@@ -110,6 +123,7 @@ impl Server {
         let shared = Arc::new(Shared {
             config,
             events,
+            gate,
             stopping: AtomicBool::new(false),
             clients: Mutex::new(HashMap::new()),
         });
@@ -333,7 +347,7 @@ fn serve_client(
             thread,
         },
     );
-    let outcome = talk(&mut stream, origin, shared);
+    let outcome = talk(&mut stream, origin, ended_by, shared);
     // A reason set from outside (kick, stop) wins over what the socket
     // said, because the socket only saw the consequence (an EOF or error).
     let reason = match ended_by.get() {
@@ -343,6 +357,9 @@ fn serve_client(
             Err(e) => close_reason(&e),
         },
     };
+    shared
+        .gate
+        .pass(origin, "close()", events, || ended_by.get().is_some());
     // Send FIN now; closing the socket (drop) follows.
     let _ = stream.shutdown(Shutdown::Write);
     drop(stream);
@@ -351,7 +368,12 @@ fn serve_client(
 
 /// The dialogue loop. Returns how the dialogue ended, or the socket error
 /// that ended it.
-fn talk(stream: &mut TcpStream, origin: Origin, shared: &Shared) -> io::Result<CloseReason> {
+fn talk(
+    stream: &mut TcpStream,
+    origin: Origin,
+    ended_by: &OnceLock<CloseReason>,
+    shared: &Shared,
+) -> io::Result<CloseReason> {
     let config = &shared.config;
     stream.set_nodelay(config.nodelay)?;
     stream.set_read_timeout(config.idle_timeout)?;
@@ -361,6 +383,8 @@ fn talk(stream: &mut TcpStream, origin: Origin, shared: &Shared) -> io::Result<C
         pace: config.pace,
         origin,
         events: &shared.events,
+        gate: &shared.gate,
+        ended_by,
     };
     let mut dialogue = ServerDialogue::new();
     writer.send(&dialogue.greeting())?;
@@ -398,6 +422,8 @@ struct PacedWriter<'a> {
     pace: Duration,
     origin: Origin,
     events: &'a EventSender,
+    gate: &'a StepGate,
+    ended_by: &'a OnceLock<CloseReason>,
 }
 
 impl PacedWriter<'_> {
@@ -421,6 +447,10 @@ impl PacedWriter<'_> {
     }
 
     fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let step = format!("send \"{}\"", crate::net::bytes::escape(bytes));
+        let ended_by = self.ended_by;
+        self.gate
+            .pass(self.origin, &step, self.events, || ended_by.get().is_some());
         let started = chrono::Utc::now();
         self.stream.write_all(bytes)?;
         self.events.emit_at(
