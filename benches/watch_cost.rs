@@ -10,7 +10,7 @@ fn main() {
     use std::time::{Duration, Instant};
 
     use tcp_playground::net::tcp_state::{SocketKey, StateReader};
-    use tcp_playground::net::watch::{StateWatcher, WATCH_INTERVAL};
+    use tcp_playground::net::watch::{StateWatcher, WATCH_INTERVAL, poll_period};
     use tcp_playground::net::{EventSender, Origin};
 
     const CONNECTIONS: usize = 1000;
@@ -67,9 +67,9 @@ fn main() {
     let used = process_cpu() - before;
     let events = rx.try_iter().count();
     println!(
-        "watcher polling {} sockets every {:?} (adaptive: longer with many sockets): {:.2}% of one core over {:?} ({} state events)",
+        "watcher polling {} sockets every {:?}: {:.2}% of one core over {:?} ({} state events)",
         keys.len(),
-        WATCH_INTERVAL,
+        poll_period(WATCH_INTERVAL, keys.len()),
         100.0 * used.as_secs_f64() / window.as_secs_f64(),
         window,
         events

@@ -30,6 +30,12 @@ pub const WATCH_INTERVAL: Duration = Duration::from_millis(10);
 /// bounds the thread to a few percent whatever the number of sockets.
 const TIME_PER_SOCKET: Duration = Duration::from_micros(100);
 
+/// The time between two polls of every socket when `sockets` are watched
+/// with base `interval`: never less than [`TIME_PER_SOCKET`] per socket.
+pub fn poll_period(interval: Duration, sockets: usize) -> Duration {
+    interval.max(TIME_PER_SOCKET * sockets as u32)
+}
+
 /// What the watcher thread is asked to do.
 enum Command {
     Watch(Origin, SocketKey),
@@ -95,7 +101,7 @@ fn watch_loop(
             }
             Err(RecvTimeoutError::Timeout) => {
                 watched.retain(|origin, w| poll_one(reader, *origin, w, events));
-                let period = interval.max(TIME_PER_SOCKET * watched.len() as u32);
+                let period = poll_period(interval, watched.len());
                 next_poll = Instant::now() + period;
             }
             // The handle is gone: stop.
