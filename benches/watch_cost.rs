@@ -10,7 +10,7 @@ fn main() {
     use std::time::{Duration, Instant};
 
     use tcp_playground::net::tcp_state::{SocketKey, StateReader};
-    use tcp_playground::net::watch::{StateWatcher, WATCH_INTERVAL, poll_period};
+    use tcp_playground::net::watch::{QUIET_INTERVAL, StateWatcher, WATCH_INTERVAL, poll_period};
     use tcp_playground::net::{EventSender, Origin};
 
     const CONNECTIONS: usize = 1000;
@@ -54,7 +54,8 @@ fn main() {
         keys.len()
     );
 
-    // (2) The watcher's thread, polling all of them, for 10 s.
+    // (2) The watcher's thread, polling all of them, for 10 s (open, idle
+    // connections: after their first 2 s they count as quiet).
     let (tx, rx) = crossbeam_channel::unbounded();
     let watcher = StateWatcher::start(EventSender::new(tx), WATCH_INTERVAL).expect("watcher");
     for (i, key) in keys.iter().enumerate() {
@@ -67,9 +68,10 @@ fn main() {
     let used = process_cpu() - before;
     let events = rx.try_iter().count();
     println!(
-        "watcher polling {} sockets every {:?}: {:.2}% of one core over {:?} ({} state events)",
+        "watcher with {} sockets (busy: every {:?}; quiet: every {:?}): {:.2}% of one core over {:?} ({} state events)",
         keys.len(),
         poll_period(WATCH_INTERVAL, keys.len()),
+        poll_period(WATCH_INTERVAL, keys.len()).max(QUIET_INTERVAL),
         100.0 * used.as_secs_f64() / window.as_secs_f64(),
         window,
         events

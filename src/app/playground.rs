@@ -149,7 +149,8 @@ impl PlaygroundApp {
     }
 
     /// Starts watching the socket an event reveals (a listener, an
-    /// accepted or a connected socket).
+    /// accepted or a connected socket), or tells the watcher that a
+    /// watched socket is busy.
     fn watch_new_socket(&self, event: &NetEvent) {
         let Some(watcher) = &self.watcher else { return };
         let key = match &event.kind {
@@ -159,6 +160,11 @@ impl PlaygroundApp {
                     local: *local,
                     remote: *peer,
                 }
+            }
+            // Traffic or a close: the state may be about to change.
+            EventKind::Sent { .. } | EventKind::Received { .. } | EventKind::Closed { .. } => {
+                watcher.poke(event.origin);
+                return;
             }
             _ => return,
         };

@@ -1,9 +1,11 @@
 //! Watching sockets' TCP states change, as events.
 //!
-//! A [`StateWatcher`] runs one thread that asks the kernel, every few
-//! milliseconds, for the state of each socket it was told to watch (see
-//! [`super::tcp_state`]), and sends an [`EventKind::TcpState`] event
-//! whenever one changes. A socket is forgotten once it is gone (CLOSED) or,
+//! A [`StateWatcher`] runs one thread that asks the kernel for the state
+//! of each socket it was told to watch (see [`super::tcp_state`]), and
+//! sends an [`EventKind::TcpState`] event whenever one changes. A socket is
+//! read every few milliseconds while it is busy (just watched, just
+//! changed, or poked because traffic was seen on it) and twice a second
+//! when quiet, so that watching costs almost nothing while nothing happens. A socket is forgotten once it is gone (CLOSED) or,
 //! for TIME_WAIT, once that has been reported: its countdown only runs out.
 //!
 //! Polling cannot see every state: some last microseconds on loopback
@@ -36,9 +38,19 @@ pub fn poll_period(interval: Duration, sockets: usize) -> Duration {
     interval.max(TIME_PER_SOCKET * sockets as u32)
 }
 
+/// How long a socket stays "busy" (polled every interval) after it was
+/// watched, changed state, or was poked.
+pub const BUSY_FOR: Duration = Duration::from_secs(2);
+
+/// How often a quiet socket is polled. States change when something
+/// happens on a connection, and whoever sees traffic pokes the watcher,
+/// so quiet sockets can wait: an idle window then costs next to nothing.
+pub const QUIET_INTERVAL: Duration = Duration::from_millis(500);
+
 /// What the watcher thread is asked to do.
 enum Command {
     Watch(Origin, SocketKey),
+    Poke(Origin),
 }
 
 /// Watches sockets on a thread of its own. Dropping it stops the thread.
@@ -47,8 +59,9 @@ pub struct StateWatcher {
 }
 
 impl StateWatcher {
-    /// Starts watching, polling every `interval`. Fails where the system
-    /// offers no way to read TCP states.
+    /// Starts watching: busy sockets every `interval`, quiet ones every
+    /// [`QUIET_INTERVAL`]. Fails where the system offers no way to read
+    /// TCP states.
     pub fn start(events: EventSender, interval: Duration) -> Result<StateWatcher, StateError> {
         let mut reader = StateReader::new()?;
         let (commands, command_rx) = unbounded();
@@ -64,12 +77,22 @@ impl StateWatcher {
         // If the thread is gone, there is nobody to report to anyway.
         let _ = self.commands.send(Command::Watch(origin, key));
     }
+
+    /// Something happened on `origin`'s connection (bytes, a close): its
+    /// state may be about to change, so poll it often for a while.
+    pub fn poke(&self, origin: Origin) {
+        let _ = self.commands.send(Command::Poke(origin));
+    }
 }
 
 /// One watched socket and the last state reported for it.
 struct Watched {
     key: SocketKey,
     last: Option<TcpState>,
+    /// Polled every interval until then; every [`QUIET_INTERVAL`] after.
+    busy_until: Instant,
+    /// When to read it next.
+    due: Instant,
 }
 
 fn watch_loop(
@@ -79,30 +102,65 @@ fn watch_loop(
     interval: Duration,
 ) {
     let mut watched: HashMap<Origin, Watched> = HashMap::new();
-    let mut next_poll = Instant::now();
     loop {
-        // Sleep until the next poll of every socket, or until new sockets
-        // are to be watched: those are read at once, so their first state
-        // is seen early, without polling all the others again.
-        let wait = if watched.is_empty() {
-            Duration::from_secs(3600)
-        } else {
-            next_poll.saturating_duration_since(Instant::now())
-        };
+        // Sleep until the next socket is due, or until a command comes.
+        let wait = watched
+            .values()
+            .map(|w| w.due)
+            .min()
+            .map_or(Duration::from_secs(3600), |due| {
+                due.saturating_duration_since(Instant::now())
+            });
         match commands.recv_timeout(wait) {
             Ok(first) => {
-                for Command::Watch(origin, key) in std::iter::once(first).chain(commands.try_iter())
-                {
-                    let mut w = Watched { key, last: None };
-                    if poll_one(reader, origin, &mut w, events) {
-                        watched.insert(origin, w);
+                let now = Instant::now();
+                for command in std::iter::once(first).chain(commands.try_iter()) {
+                    match command {
+                        // A new socket is read at once, so its first
+                        // state is seen early.
+                        Command::Watch(origin, key) => {
+                            let mut w = Watched {
+                                key,
+                                last: None,
+                                busy_until: now + BUSY_FOR,
+                                due: now,
+                            };
+                            if poll_one(reader, origin, &mut w, events) {
+                                w.due = now + interval;
+                                watched.insert(origin, w);
+                            }
+                        }
+                        Command::Poke(origin) => {
+                            if let Some(w) = watched.get_mut(&origin) {
+                                w.busy_until = now + BUSY_FOR;
+                                w.due = w.due.min(now + interval);
+                            }
+                        }
                     }
                 }
             }
             Err(RecvTimeoutError::Timeout) => {
-                watched.retain(|origin, w| poll_one(reader, *origin, w, events));
-                let period = poll_period(interval, watched.len());
-                next_poll = Instant::now() + period;
+                let now = Instant::now();
+                // Many busy sockets share the budget: never less than
+                // TIME_PER_SOCKET per socket between two reads of one.
+                let busy = poll_period(interval, watched.len());
+                watched.retain(|origin, w| {
+                    if w.due > now {
+                        return true;
+                    }
+                    let before = w.last;
+                    let keep = poll_one(reader, *origin, w, events);
+                    if w.last != before {
+                        w.busy_until = now + BUSY_FOR;
+                    }
+                    let period = if now < w.busy_until {
+                        busy
+                    } else {
+                        busy.max(QUIET_INTERVAL)
+                    };
+                    w.due = now + period;
+                    keep
+                });
             }
             // The handle is gone: stop.
             Err(RecvTimeoutError::Disconnected) => return,
