@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the release build in a real X window (Xvfb), plays a short lesson
 # with xdotool — start the server, open three clients, send names, let the
-# tutorial's Python client send 张三, exit one tab, kick one thread — and
-# saves a screenshot after each step into shots/.
+# tutorial's Python client send 张三, exit one tab, kick one thread, hold a
+# new client in step mode, show a connection's diagram — and saves a
+# screenshot after each step into shots/.
 #
 #   bash scripts/screenshot.sh            # builds the release binary first
 #   BIN=path/to/tcp-playground bash scripts/screenshot.sh
@@ -56,6 +57,14 @@ click 905 68; xdotool type --delay 30 "Bob"; xdotool key Return
 (printf '张三\n'; sleep 4) | python3 tests/python/tcp_client.py >/dev/null 2>&1 &
 shot 3-names
 click 790 68; xdotool type --delay 30 "exit"; xdotool key Return
-click 710 236                     # Kick the second client thread
+click 724 259                     # Kick the second client thread
 shot 4-exit-and-kick
+click 15 156                      # Step mode on
+click 195 12                      # New client: its thread waits before Welcome
+shot 5-step-mode-held
+click 132 156                     # Next step: Welcome goes out
+shot 6-step-mode-next
+click 15 156                      # Step mode off: the dialogue goes on
+click 790 68; click 897 202       # tab-1, Diagram
+shot 7-diagram
 INNER
