@@ -325,9 +325,7 @@ fn the_name_field_takes_the_focus_when_the_prompt_arrives_and_enter_sends() {
     });
     // Type straight away, without clicking the field: keystrokes go to the
     // focused widget, so this only works if the name field has the focus.
-    h.event(egui::Event::Text("张三".to_owned()));
-    h.step();
-    h.key_press(egui::Key::Enter);
+    type_and_enter(&mut h, "张三");
     wait_until(&mut h, "the greeting", |app| {
         app.clients.tabs()[0]
             .conversation()
@@ -338,9 +336,7 @@ fn the_name_field_takes_the_focus_when_the_prompt_arrives_and_enter_sends() {
     wait_until(&mut h, "the next prompt", |app| {
         app.clients.tabs()[0].is_your_turn()
     });
-    h.event(egui::Event::Text("exit".to_owned()));
-    h.step();
-    h.key_press(egui::Key::Enter);
+    type_and_enter(&mut h, "exit");
     wait_until(&mut h, "the good bye", |app| {
         app.clients.tabs()[0].state() == &TabState::Closed(CloseReason::Exit)
     });

@@ -37,9 +37,7 @@ fn real_tcp_states_appear_for_listener_server_thread_and_tab() {
 
     // exit: the server closes first, so its socket waits in TIME_WAIT and
     // the client's disappears.
-    h.event(egui::Event::Text("exit".to_owned()));
-    h.step();
-    h.key_press(egui::Key::Enter);
+    type_and_enter(&mut h, "exit");
     wait_until(
         &mut h,
         "TIME_WAIT on the server's side, CLOSED on the tab's",
@@ -63,9 +61,7 @@ fn the_diagram_lists_the_steps_of_a_connection_made_in_the_app() {
     wait_until(&mut h, "the prompt", |app| {
         app.clients.tabs()[0].is_your_turn()
     });
-    h.event(egui::Event::Text("张三".to_owned()));
-    h.step();
-    h.key_press(egui::Key::Enter);
+    type_and_enter(&mut h, "张三");
     wait_until(&mut h, "the next prompt", |app| {
         app.clients.tabs()[0]
             .conversation()
@@ -73,9 +69,7 @@ fn the_diagram_lists_the_steps_of_a_connection_made_in_the_app() {
             .any(|l| l.text == "Hello 张三!")
             && app.clients.tabs()[0].is_your_turn()
     });
-    h.event(egui::Event::Text("exit".to_owned()));
-    h.step();
-    h.key_press(egui::Key::Enter);
+    type_and_enter(&mut h, "exit");
     wait_until(&mut h, "the server's TIME_WAIT", |app| {
         app.server.threads().rows()[0].tcp.map(|t| t.state) == Some(TcpState::TimeWait)
             && app.clients.tabs()[0].tcp().map(|t| t.state) == Some(TcpState::Closed)

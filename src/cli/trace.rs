@@ -90,17 +90,7 @@ pub fn run(args: &TraceArgs) -> Result<(), String> {
             );
         };
         match &event.kind {
-            EventKind::Connected { local, peer } => {
-                watch(
-                    event.origin,
-                    SocketKey {
-                        local: *local,
-                        remote: *peer,
-                    },
-                );
-                finished.insert(event.origin, watcher.is_none());
-            }
-            EventKind::Accepted { peer, local, .. } => {
+            EventKind::Connected { local, peer } | EventKind::Accepted { peer, local, .. } => {
                 watch(
                     event.origin,
                     SocketKey {

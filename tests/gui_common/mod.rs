@@ -125,3 +125,10 @@ pub fn open_tab(h: &mut Harness<'static, PlaygroundApp>, title: &str) {
     h.step();
     h.step();
 }
+
+/// Types `text` into whatever has the keyboard focus, then presses Enter.
+pub fn type_and_enter(h: &mut Harness<'static, PlaygroundApp>, text: &str) {
+    h.event(egui::Event::Text(text.to_owned()));
+    h.step();
+    h.key_press(egui::Key::Enter);
+}
