@@ -22,6 +22,7 @@
 //! | [`net::tcp_state`] | a socket's real TCP state, asked of the kernel |
 //! | [`net::watch`], [`net::lifecycle`] | state changes as events; the state machine fills in what is too short to see |
 //! | [`net::capture`] | the real segments on loopback (needs `CAP_NET_RAW`) |
+//! | [`net::gate`] | step mode: server threads wait before each step until "next" |
 //! | [`transcript`] | the list of events, saved as text, JSON Lines or CSV |
 //! | [`cli`] | `serve` and `connect`: the same code without a window |
 //! | [`app`] | the window: server panel, client tabs, transcript (egui) |

@@ -198,12 +198,7 @@ impl ServerPanel {
                 Some(format!("Accept new connection from {peer}"))
             }
             (Origin::ServerConn(id), EventKind::Closed { reason }) => {
-                let peer = self
-                    .threads
-                    .rows()
-                    .iter()
-                    .find(|r| r.id == *id)
-                    .map(|r| r.peer);
+                let peer = self.threads.row(*id).map(|r| r.peer);
                 peer.map(|peer| format!("Connection from {peer} is closed ({reason})"))
             }
             _ => None,

@@ -123,6 +123,11 @@ impl ThreadTable {
         &self.rows
     }
 
+    /// The row of connection `id`, if it has not been cleared.
+    pub fn row(&self, id: u64) -> Option<&ThreadRow> {
+        self.index.get(&id).and_then(|&i| self.rows.get(i))
+    }
+
     /// How many client threads are running now.
     pub fn open_count(&self) -> usize {
         self.rows.iter().filter(|r| !r.is_closed()).count()

@@ -33,7 +33,7 @@ pub const WATCH_INTERVAL: Duration = Duration::from_millis(10);
 const TIME_PER_SOCKET: Duration = Duration::from_micros(100);
 
 /// The time between two polls of every socket when `sockets` are watched
-/// with base `interval`: never less than [`TIME_PER_SOCKET`] per socket.
+/// with base `interval`: never less than 100 µs per socket.
 pub fn poll_period(interval: Duration, sockets: usize) -> Duration {
     interval.max(TIME_PER_SOCKET * sockets as u32)
 }
