@@ -274,6 +274,7 @@ pub fn kind_name(kind: &EventKind) -> &'static str {
         EventKind::Listening { .. } => "listening",
         EventKind::Accepted { .. } => "accepted",
         EventKind::Connecting { .. } => "connecting",
+        EventKind::Dialing { .. } => "dialing",
         EventKind::Connected { .. } => "connected",
         EventKind::Received { .. } => "received",
         EventKind::Sent { .. } => "sent",
@@ -303,6 +304,7 @@ impl fmt::Display for Describe<'_> {
                 "Accept new connection from {peer} (thread {thread}, local {local})"
             ),
             EventKind::Connecting { target } => write!(f, "Connecting to {target}..."),
+            EventKind::Dialing { local, peer } => write!(f, "connect() from {local} to {peer}"),
             EventKind::Connected { local, peer } => write!(f, "Connected {local} -> {peer}"),
             EventKind::Received { bytes } => {
                 write!(f, "recv {} bytes: \"{}\"", bytes.len(), bytes.escaped())

@@ -110,3 +110,59 @@ fn an_unknown_socket_is_closed() {
     };
     assert_eq!(reader.read(&key).unwrap().state, TcpState::Closed);
 }
+
+/// A client connecting to a listener whose accept queue is full stays in
+/// SYN_SENT (the kernel drops its SYN and it retries after a second), and
+/// the client reports its address before the SYN leaves, so the watcher
+/// can see it. This is how slow motion makes SYN_SENT last.
+#[test]
+fn syn_sent_is_observed_while_the_accept_queue_is_full() {
+    use socket2::{Domain, Socket, Type};
+    use tcp_playground::net::{Client, ClientConfig, EventKind, EventSender};
+
+    // backlog 0: one finished handshake may wait in the queue; then it is full.
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    listener
+        .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
+        .unwrap();
+    listener.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap().as_socket().unwrap();
+    let _queued = TcpStream::connect(addr).unwrap();
+
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let config = ClientConfig {
+        port: addr.port(),
+        ..ClientConfig::default()
+    };
+    let _client = Client::connect(config, EventSender::new(tx));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let dialing = std::iter::from_fn(|| {
+        rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .ok()
+    })
+    .find(|e| matches!(e.kind, EventKind::Dialing { .. }))
+    .expect("a Dialing event within 5 s");
+    let EventKind::Dialing { local, peer } = dialing.kind else {
+        unreachable!()
+    };
+    assert_eq!(peer, addr);
+    let mut reader = StateReader::new().unwrap();
+    wait_state(
+        &mut reader,
+        &SocketKey {
+            local,
+            remote: peer,
+        },
+        TcpState::SynSent,
+    );
+    // Accepting frees the queue; the retried SYN gets through.
+    let _first = listener.accept().unwrap();
+    wait_state(
+        &mut reader,
+        &SocketKey {
+            local,
+            remote: peer,
+        },
+        TcpState::Established,
+    );
+}

@@ -89,7 +89,10 @@ pub fn build(client: &[&NetEvent], server: &[&NetEvent]) -> Vec<Row> {
                     (None, Lane::Client, "ACK"),
                 ];
                 for (state, from, label) in handshake {
-                    if let Some((lane, state)) = state {
+                    // Drawn as inferred unless it was seen (a held SYN_SENT).
+                    if let Some((lane, state)) = state
+                        && last[lane as usize] != state
+                    {
                         rows.push(Row::State {
                             lane,
                             state,

@@ -155,12 +155,12 @@ impl PlaygroundApp {
         let Some(watcher) = &self.watcher else { return };
         let key = match &event.kind {
             EventKind::Listening { addr } => SocketKey::listener(*addr),
-            EventKind::Accepted { peer, local, .. } | EventKind::Connected { local, peer } => {
-                SocketKey {
-                    local: *local,
-                    remote: *peer,
-                }
-            }
+            EventKind::Accepted { peer, local, .. }
+            | EventKind::Dialing { local, peer }
+            | EventKind::Connected { local, peer } => SocketKey {
+                local: *local,
+                remote: *peer,
+            },
             // Traffic or a close: the state may be about to change.
             EventKind::Sent { .. } | EventKind::Received { .. } | EventKind::Closed { .. } => {
                 watcher.poke(event.origin);

@@ -90,7 +90,9 @@ pub fn run(args: &TraceArgs) -> Result<(), String> {
             );
         };
         match &event.kind {
-            EventKind::Connected { local, peer } | EventKind::Accepted { peer, local, .. } => {
+            EventKind::Dialing { local, peer }
+            | EventKind::Connected { local, peer }
+            | EventKind::Accepted { peer, local, .. } => {
                 watch(
                     event.origin,
                     SocketKey {

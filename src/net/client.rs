@@ -31,6 +31,7 @@ use std::thread;
 use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender, select, unbounded};
+use socket2::{Domain, Protocol, Socket, Type};
 
 use super::bytes::Bytes;
 use super::config::ClientConfig;
@@ -161,7 +162,7 @@ fn run(
             target: target.clone(),
         },
     );
-    let reason = match connect(&config, &target) {
+    let reason = match connect(&config, &target, origin, events) {
         Err(why) => CloseReason::ConnectFailed(why),
         Ok(_) if state.user_closed.load(Ordering::SeqCst) => CloseReason::Disconnected,
         Ok(stream) => converse(stream, &config, origin, commands, state, events),
@@ -171,19 +172,48 @@ fn run(
 
 /// Resolves the host and tries each of its addresses in turn (`localhost`
 /// may be both `::1` and `127.0.0.1`). Returns a sentence on failure.
-fn connect(config: &ClientConfig, target: &str) -> Result<TcpStream, String> {
+fn connect(
+    config: &ClientConfig,
+    target: &str,
+    origin: Origin,
+    events: &EventSender,
+) -> Result<TcpStream, String> {
     let addrs: Vec<SocketAddr> = (config.host.as_str(), config.port)
         .to_socket_addrs()
         .map_err(|e| format!("cannot find host \"{}\": {e}", config.host))?
         .collect();
     let mut last_error = format!("host \"{}\" has no address", config.host);
     for addr in addrs {
-        match TcpStream::connect_timeout(&addr, config.connect_timeout) {
+        match connect_one(addr, config.connect_timeout, origin, events) {
             Ok(stream) => return Ok(stream),
             Err(e) => last_error = connect_error_message(target, &e),
         }
     }
     Err(last_error)
+}
+
+/// `socket()`, then `connect()` to one address.
+///
+/// For a loopback address the socket is first bound to that same address
+/// with port 0, so its own address is known *before* the SYN leaves and
+/// [`EventKind::Dialing`] can say which socket to watch while it is in
+/// SYN_SENT. (For other addresses the system picks the source address at
+/// `connect()`, so it is only known once connected.)
+fn connect_one(
+    addr: SocketAddr,
+    timeout: std::time::Duration,
+    origin: Origin,
+    events: &EventSender,
+) -> io::Result<TcpStream> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    if addr.ip().is_loopback() {
+        socket.bind(&SocketAddr::new(addr.ip(), 0).into())?;
+        if let Some(local) = socket.local_addr()?.as_socket() {
+            events.emit(origin, EventKind::Dialing { local, peer: addr });
+        }
+    }
+    socket.connect_timeout(&addr.into(), timeout)?;
+    Ok(socket.into())
 }
 
 /// Talks over an established connection until it ends; returns why it ended.

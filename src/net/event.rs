@@ -130,6 +130,9 @@ pub enum EventKind {
     },
     /// A client started to connect to `target` (as typed: host and port).
     Connecting { target: String },
+    /// A client is about to send its SYN from `local` to `peer` (known
+    /// early only for loopback targets; see [`crate::net::client`]).
+    Dialing { local: SocketAddr, peer: SocketAddr },
     /// A client's connection is established.
     Connected { local: SocketAddr, peer: SocketAddr },
     /// Bytes that one `recv` returned.

@@ -118,6 +118,16 @@ fn watch_loop(
                     match command {
                         // A new socket is read at once, so its first
                         // state is seen early.
+                        // Already watched (a client announces its socket
+                        // when dialing and again when connected): just busy.
+                        Command::Watch(origin, key)
+                            if watched.get(&origin).is_some_and(|w| w.key == key) =>
+                        {
+                            if let Some(w) = watched.get_mut(&origin) {
+                                w.busy_until = now + BUSY_FOR;
+                                w.due = w.due.min(now + interval);
+                            }
+                        }
                         Command::Watch(origin, key) => {
                             let mut w = Watched {
                                 key,
