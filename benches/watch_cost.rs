@@ -57,7 +57,8 @@ fn main() {
     // (2) The watcher's thread, polling all of them, for 10 s (open, idle
     // connections: after their first 2 s they count as quiet).
     let (tx, rx) = crossbeam_channel::unbounded();
-    let watcher = StateWatcher::start(EventSender::new(tx), WATCH_INTERVAL).expect("watcher");
+    let watcher =
+        StateWatcher::start(EventSender::new(tx), WATCH_INTERVAL, QUIET_INTERVAL).expect("watcher");
     for (i, key) in keys.iter().enumerate() {
         watcher.watch(Origin::ServerConn(i as u64), *key);
     }

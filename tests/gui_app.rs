@@ -350,10 +350,17 @@ fn step_mode_holds_the_dialogue_until_next_step() {
     h.step();
     start_server(&mut h);
     click(&mut h, "New client");
-    wait_until(&mut h, "the thread to wait before Welcome", |app| {
-        app.server.threads().held_count() == 1
+    // The tab's client waits before connect()...
+    wait_until(&mut h, "the client to wait before connect()", |app| {
+        app.clients.tabs()[0].held() == Some("connect()")
     });
-    assert_shown(&h, "1 thread waiting");
+    assert_shown(&h, "1 waiting");
+    assert_shown(&h, "this client waits before connect()");
+    click(&mut h, "Next step");
+    // ...then the server thread waits before its first send.
+    wait_until(&mut h, "the thread to wait before Welcome", |app| {
+        app.server.threads().held_count() == 1 && app.clients.tabs()[0].held().is_none()
+    });
     assert_shown(&h, "next: send \"Welcome!\\n\"");
     assert!(
         h.state().clients.tabs()[0]
@@ -369,7 +376,6 @@ fn step_mode_holds_the_dialogue_until_next_step() {
             .any(|l| l.text == "Welcome!")
             && app.server.threads().rows()[0].held.as_deref() == Some("send \"Whats your name?\"")
     });
-    assert_shown(&h, "next: send \"Whats your name?\"");
     // Turning step mode off lets everything go.
     h.get_by_label("Step mode").click();
     wait_until(&mut h, "the prompt", |app| {

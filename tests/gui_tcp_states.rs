@@ -6,6 +6,7 @@ mod gui_common;
 
 use std::sync::Arc;
 
+use egui_kittest::kittest::Queryable;
 use gui_common::*;
 use tcp_playground::net::tcp_state::TcpState;
 
@@ -91,4 +92,34 @@ fn the_diagram_lists_the_steps_of_a_connection_made_in_the_app() {
     assert_shown(&h, "◀╌╌ FIN ╌╌");
     assert_shown(&h, "TIME_WAIT");
     assert_shown(&h, "CLOSED");
+}
+
+/// Slow motion shows the four-way close in the window: after `exit` the
+/// server closes first; its FIN leaves the tab's socket half-closed in
+/// CLOSE_WAIT and the server's in FIN_WAIT_2, visible together, until the
+/// client closes too (TIME_WAIT on the server's side).
+#[test]
+fn slow_motion_shows_close_wait_and_fin_wait_2_side_by_side() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path(), Arc::default());
+    start_server(&mut h);
+    h.get_by_label("Slow motion").click();
+    h.step();
+    click(&mut h, "New client");
+    wait_until(&mut h, "the prompt, one step at a time", |app| {
+        app.clients.tabs()[0].is_your_turn()
+    });
+    type_and_enter(&mut h, "exit");
+    wait_until(&mut h, "both half-closed states at once", |app| {
+        let tab = app.clients.tabs()[0].tcp().map(|t| t.state);
+        let row = app.server.threads().rows()[0].tcp.map(|t| t.state);
+        tab == Some(TcpState::CloseWait) && row == Some(TcpState::FinWait2)
+    });
+    assert_shown(&h, "CLOSE_WAIT");
+    assert_shown(&h, "FIN_WAIT_2");
+    assert_shown(&h, "this client waits before close()");
+    wait_until(&mut h, "the end of the close", |app| {
+        app.clients.tabs()[0].tcp().map(|t| t.state) == Some(TcpState::Closed)
+            && app.server.threads().rows()[0].tcp.map(|t| t.state) == Some(TcpState::TimeWait)
+    });
 }

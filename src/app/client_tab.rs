@@ -9,7 +9,10 @@ use std::net::SocketAddr;
 
 use chrono::Local;
 
+use std::sync::Arc;
+
 use super::tcp_view::TcpView;
+use crate::net::gate::StepGate;
 
 use crate::net::{
     Client, ClientConfig, CloseReason, EventKind, EventSender, NetEvent, Origin, ServerMessage,
@@ -101,11 +104,16 @@ pub struct ClientTab {
     local: Option<SocketAddr>,
     /// Conversation or diagram.
     pub view: TabView,
+    /// Step mode, shared with the server panel.
+    gate: Arc<StepGate>,
+    /// In step mode: the step this tab's client waits to take.
+    held: Option<String>,
 }
 
 impl ClientTab {
-    /// A tab that will connect to `target`.
-    pub fn new(key: u64, target: String) -> Self {
+    /// A tab that will connect to `target`, holding its steps at `gate`
+    /// while step mode is on.
+    pub fn new(key: u64, target: String, gate: Arc<StepGate>) -> Self {
         ClientTab {
             key,
             target,
@@ -120,6 +128,8 @@ impl ClientTab {
             tcp: None,
             local: None,
             view: TabView::Conversation,
+            gate,
+            held: None,
         }
     }
 
@@ -145,6 +155,11 @@ impl ClientTab {
     /// The conversation so far.
     pub fn conversation(&self) -> &[Line] {
         &self.conversation
+    }
+
+    /// In step mode, the step this tab's client waits to take.
+    pub fn held(&self) -> Option<&str> {
+        self.held.as_deref()
     }
 
     /// The local address of the current (or last) connection.
@@ -178,7 +193,11 @@ impl ClientTab {
                 self.tcp = None;
                 self.your_turn = false;
                 self.hint = None;
-                self.client = Some(Client::connect(config, events.clone()));
+                self.client = Some(Client::connect_with_gate(
+                    config,
+                    events.clone(),
+                    Arc::clone(&self.gate),
+                ));
             }
             Err(e) => self.target_error = Some(e.to_string()),
         }
@@ -215,6 +234,12 @@ impl ClientTab {
 
     /// Applies an event of this tab's connection.
     pub fn apply(&mut self, event: &NetEvent) {
+        // Any other event means the held step was taken.
+        self.held = match &event.kind {
+            EventKind::Held { step } => Some(step.clone()),
+            EventKind::TcpState { .. } => self.held.take(),
+            _ => None,
+        };
         let time = event
             .time
             .with_timezone(&Local)
@@ -279,6 +304,12 @@ impl ClientTab {
         });
         if let Some(error) = &self.target_error {
             ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+        if let Some(step) = &self.held {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!("Step mode: this client waits before {step} (press Next step)"),
+            );
         }
         let state_text = self.state.describe();
         ui.horizontal(|ui| {

@@ -3,6 +3,9 @@
 //! The strip scrolls sideways, so it stays usable with dozens of tabs.
 //! Closing a tab disconnects its client.
 
+use std::sync::Arc;
+
+use crate::net::gate::StepGate;
 use crate::net::{EventSender, NetEvent, Origin};
 
 use super::client_tab::{ClientTab, DiagramData, TabState};
@@ -33,9 +36,15 @@ impl ClientTabs {
 
     /// Opens a new tab aimed at `target` and selects it; if `connect_now`,
     /// it connects at once.
-    pub fn open(&mut self, target: String, connect_now: bool, events: &EventSender) {
+    pub fn open(
+        &mut self,
+        target: String,
+        connect_now: bool,
+        events: &EventSender,
+        gate: Arc<StepGate>,
+    ) {
         self.next_key += 1;
-        let mut tab = ClientTab::new(self.next_key, target);
+        let mut tab = ClientTab::new(self.next_key, target, gate);
         if connect_now {
             tab.connect(events);
         }
@@ -50,6 +59,11 @@ impl ClientTabs {
             self.selected = index;
             tab.focus_name_field();
         }
+    }
+
+    /// How many tabs' clients wait for "Next step".
+    pub fn held_count(&self) -> usize {
+        self.tabs.iter().filter(|t| t.held().is_some()).count()
     }
 
     /// Closes the tab at `index` (disconnecting its client).

@@ -25,7 +25,7 @@ use super::server_panel::ServerPanel;
 use super::threads::ThreadRow;
 use super::transcript_view::TranscriptView;
 use crate::net::tcp_state::SocketKey;
-use crate::net::watch::{StateWatcher, WATCH_INTERVAL};
+use crate::net::watch::{QUIET_INTERVAL, StateWatcher, WATCH_INTERVAL};
 use crate::net::{EventKind, EventSender, NetEvent, Origin};
 
 /// The longest a network event waits before the window redraws.
@@ -136,7 +136,7 @@ impl PlaygroundApp {
 
     /// Starts the TCP state watcher, or notes why it cannot run.
     fn with_watcher(mut self) -> Self {
-        match StateWatcher::start(self.sender.clone(), WATCH_INTERVAL) {
+        match StateWatcher::start(self.sender.clone(), WATCH_INTERVAL, QUIET_INTERVAL) {
             Ok(watcher) => self.watcher = Some(watcher),
             Err(e) => self.states_unavailable = Some(e.to_string()),
         }
@@ -191,7 +191,8 @@ impl PlaygroundApp {
                 false,
             ),
         };
-        self.clients.open(target, connect_now, &self.sender);
+        self.clients
+            .open(target, connect_now, &self.sender, self.server.gate());
     }
 
     /// Saves with the file dialog (on a worker thread).
@@ -306,6 +307,9 @@ impl eframe::App for PlaygroundApp {
     fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
         let applied = self.drain_events();
         self.stats.count(applied as u64);
+        if let Some(wait) = self.server.slow_motion_tick(self.clients.held_count()) {
+            self.ctx.request_repaint_after(wait);
+        }
         self.saver.poll();
         // A TIME_WAIT countdown on screen ticks once a second; nothing else
         // needs redrawing when no event arrives.

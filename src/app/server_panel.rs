@@ -7,7 +7,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Local;
 
@@ -61,7 +61,15 @@ pub struct ServerPanel {
     gate: Arc<StepGate>,
     /// True while step mode is on.
     step_mode: bool,
+    /// Slow motion: step mode, with one step let through every
+    /// [`SLOW_STEP`]; the time of the last one.
+    slow_motion: Option<Instant>,
+    /// How many client tabs wait in step mode (set by the window each frame).
+    clients_held: usize,
 }
+
+/// In slow motion, the time between two steps.
+pub const SLOW_STEP: Duration = Duration::from_millis(500);
 
 impl Default for ServerPanel {
     fn default() -> Self {
@@ -79,6 +87,8 @@ impl Default for ServerPanel {
             listener_tcp: None,
             gate: Arc::new(StepGate::new()),
             step_mode: false,
+            slow_motion: None,
+            clients_held: 0,
         }
     }
 }
@@ -157,10 +167,45 @@ impl ServerPanel {
         }
     }
 
-    /// Turns step mode on or off (off lets every held thread go on).
+    /// Turns step mode on or off (off lets every held thread go on, and
+    /// ends slow motion).
     pub fn set_step_mode(&mut self, on: bool) {
         self.step_mode = on;
+        if !on {
+            self.slow_motion = None;
+        }
         self.gate.set_enabled(on);
+    }
+
+    /// Turns slow motion on (step mode with an automatic step every
+    /// [`SLOW_STEP`]) or off (step mode off too).
+    pub fn set_slow_motion(&mut self, on: bool) {
+        self.set_step_mode(on);
+        self.slow_motion = on.then(Instant::now);
+    }
+
+    /// The step gate, shared with the client tabs.
+    pub fn gate(&self) -> Arc<StepGate> {
+        Arc::clone(&self.gate)
+    }
+
+    /// In slow motion, lets the next step through when it is due; returns
+    /// how long until the next check while something waits (`None`:
+    /// nothing to wait for, no redraw needed).
+    pub fn slow_motion_tick(&mut self, clients_held: usize) -> Option<Duration> {
+        self.clients_held = clients_held;
+        let last = self.slow_motion?;
+        if self.threads.held_count() + clients_held == 0 {
+            return None;
+        }
+        let due = last + SLOW_STEP;
+        let now = Instant::now();
+        if now >= due {
+            self.gate.next();
+            self.slow_motion = Some(now);
+            return Some(SLOW_STEP);
+        }
+        Some(due - now)
     }
 
     /// Lets the thread that has waited longest take its next step.
@@ -281,7 +326,18 @@ impl ServerPanel {
             {
                 self.set_step_mode(on);
             }
-            let held = self.threads.held_count();
+            let mut slow = self.slow_motion.is_some();
+            if ui
+                .checkbox(&mut slow, "Slow motion")
+                .on_hover_text(
+                    "Step mode with a step every half second: the short states of a \
+                     connection (CLOSE_WAIT, FIN_WAIT_2) last long enough to watch.",
+                )
+                .changed()
+            {
+                self.set_slow_motion(slow);
+            }
+            let held = self.threads.held_count() + self.clients_held;
             if ui
                 .add_enabled(held > 0, egui::Button::new("Next step"))
                 .on_hover_text("Let the thread that has waited longest take its step")
@@ -292,8 +348,8 @@ impl ServerPanel {
             if self.step_mode {
                 ui.label(match held {
                     0 => "nothing waiting".to_owned(),
-                    1 => "1 thread waiting".to_owned(),
-                    n => format!("{n} threads waiting"),
+                    1 => "1 waiting".to_owned(),
+                    n => format!("{n} waiting"),
                 });
             }
         });

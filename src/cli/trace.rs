@@ -19,7 +19,10 @@ use chrono::{DateTime, Utc};
 use crossbeam_channel::unbounded;
 
 use super::{CloseFirst, TraceArgs};
+use std::sync::Arc;
+
 use crate::net::capture::{Capture, Segment};
+use crate::net::gate::StepGate;
 use crate::net::lifecycle::{Role, between};
 use crate::net::tcp_state::{SocketKey, TcpState};
 use crate::net::watch::StateWatcher;
@@ -32,6 +35,40 @@ use crate::net::{
 const POLL: Duration = Duration::from_millis(1);
 /// The whole trace must finish within this.
 const LIMIT: Duration = Duration::from_secs(10);
+/// The same, in slow motion.
+const SLOW_LIMIT: Duration = Duration::from_secs(30);
+/// In slow motion, the pause before each step.
+const SLOW_STEP: Duration = Duration::from_millis(300);
+
+/// Lets one held step through every [`SLOW_STEP`] until dropped.
+struct SlowMotion {
+    stop: crossbeam_channel::Sender<()>,
+}
+
+impl Drop for SlowMotion {
+    fn drop(&mut self) {
+        let _ = self.stop.try_send(());
+    }
+}
+
+fn slow_motion(gate: Arc<StepGate>) -> SlowMotion {
+    let (stop, stopped) = crossbeam_channel::bounded::<()>(1);
+    let ticks = crossbeam_channel::tick(SLOW_STEP);
+    let spawned = std::thread::Builder::new()
+        .name("slow-motion".to_owned())
+        .spawn(move || {
+            loop {
+                crossbeam_channel::select! {
+                    recv(ticks) -> _ => gate.next(),
+                    recv(stopped) -> _ => return,
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        log::warn!("slow motion is off: cannot start its thread: {e}");
+    }
+    SlowMotion { stop }
+}
 
 /// Runs the trace and prints it.
 pub fn run(args: &TraceArgs) -> Result<(), String> {
@@ -41,8 +78,15 @@ pub fn run(args: &TraceArgs) -> Result<(), String> {
         bind: "127.0.0.1:0".parse().map_err(|_| "bad address")?,
         ..ServerConfig::default()
     };
-    let server = Server::start(config, events.clone()).map_err(|e| e.to_string())?;
-    let watcher = match StateWatcher::start(events.clone(), POLL) {
+    // Slow motion: both ends wait before each step (step mode), and a timer
+    // lets one step through every SLOW_STEP, so that states which normally
+    // last microseconds (CLOSE_WAIT, FIN_WAIT_2) last long enough to see.
+    let gate = Arc::new(StepGate::new());
+    gate.set_enabled(args.slow);
+    let server = Server::start_with_gate(config, events.clone(), Arc::clone(&gate))
+        .map_err(|e| e.to_string())?;
+    // Every read fast: a trace is short, and slow motion must not be missed.
+    let watcher = match StateWatcher::start(events.clone(), POLL, POLL) {
         Ok(watcher) => Some(watcher),
         Err(e) => {
             println!("TCP states: {e}; only the messages are shown.");
@@ -64,13 +108,15 @@ pub fn run(args: &TraceArgs) -> Result<(), String> {
             None
         }
     };
-    let client = Client::connect(
+    let client = Client::connect_with_gate(
         ClientConfig {
             port: server.local_addr().port(),
             ..ClientConfig::default()
         },
         events.clone(),
+        Arc::clone(&gate),
     );
+    let ticker = args.slow.then(|| slow_motion(Arc::clone(&gate)));
 
     let started = Instant::now();
     let mut log: Vec<NetEvent> = Vec::new();
@@ -79,15 +125,16 @@ pub fn run(args: &TraceArgs) -> Result<(), String> {
     let done =
         |finished: &HashMap<Origin, bool>| finished.len() == 2 && finished.values().all(|f| *f);
     while !done(&finished) {
-        let left = LIMIT.saturating_sub(started.elapsed());
+        let limit = if args.slow { SLOW_LIMIT } else { LIMIT };
+        let left = limit.saturating_sub(started.elapsed());
         let Ok(event) = rx.recv_timeout(left) else {
             let start = log.first().map(|e| e.time).unwrap_or_else(Utc::now);
             for line in timeline(&log, start) {
                 println!("{line}");
             }
-            return Err(
-                "the dialogue did not finish within 10 s (what was seen is above)".to_owned(),
-            );
+            return Err(format!(
+                "the dialogue did not finish within {limit:?} (what was seen is above)"
+            ));
         };
         match &event.kind {
             EventKind::Dialing { local, peer }
@@ -122,6 +169,8 @@ pub fn run(args: &TraceArgs) -> Result<(), String> {
         }
         log.push(event);
     }
+    gate.set_enabled(false);
+    drop(ticker);
     // The last ACK may still be on its way: collect until the wire is
     // quiet, and stop capturing before the server stops (stopping makes a
     // connection of its own to wake the listener).
@@ -143,6 +192,9 @@ pub fn run(args: &TraceArgs) -> Result<(), String> {
         server.local_addr()
     );
     println!("Times in milliseconds from the first event; states polled every {POLL:?}.");
+    if args.slow {
+        println!("Slow motion: each side waits {SLOW_STEP:?} before each step.");
+    }
     println!();
     for line in timeline(&log, first_seen) {
         println!("{line}");

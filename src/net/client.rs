@@ -37,6 +37,7 @@ use super::bytes::Bytes;
 use super::config::ClientConfig;
 use super::error::{close_reason, connect_error_message};
 use super::event::{CloseReason, EventKind, EventSender, Origin, ServerMessage};
+use super::gate::StepGate;
 use super::parser::MessageParser;
 
 /// Numbers client connections `tab-1`, `tab-2`, … across the whole program.
@@ -91,15 +92,35 @@ impl Client {
     /// arrives as events: `Connecting`, then `Connected` or `Closed` with
     /// [`CloseReason::ConnectFailed`].
     pub fn connect(config: ClientConfig, events: EventSender) -> Client {
+        Client::connect_with_gate(config, events, Arc::new(StepGate::new()))
+    }
+
+    /// Like [`Client::connect`], with a step-mode gate (see
+    /// [`crate::net::gate`]): while it is on, the client waits before
+    /// `connect()`, and before its `close()` when the server closed first,
+    /// so the half-closed connection (CLOSE_WAIT here, FIN_WAIT_2 on the
+    /// server) can be seen.
+    pub fn connect_with_gate(
+        config: ClientConfig,
+        events: EventSender,
+        gate: Arc<StepGate>,
+    ) -> Client {
         let id = NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed);
         let (commands, command_rx) = unbounded();
         let state = Arc::new(State::default());
         let origin = Origin::Client(id);
         let for_thread = Arc::clone(&state);
         let thread_events = events.clone();
-        let spawned = thread::Builder::new()
-            .name(origin.label())
-            .spawn(move || run(config, origin, command_rx, &for_thread, &thread_events));
+        let spawned = thread::Builder::new().name(origin.label()).spawn(move || {
+            run(
+                config,
+                origin,
+                command_rx,
+                &for_thread,
+                &thread_events,
+                &gate,
+            )
+        });
         if let Err(e) = spawned {
             events.emit(
                 origin,
@@ -154,6 +175,7 @@ fn run(
     commands: Receiver<ClientCommand>,
     state: &Arc<State>,
     events: &EventSender,
+    gate: &StepGate,
 ) {
     let target = config.target();
     events.emit(
@@ -162,10 +184,12 @@ fn run(
             target: target.clone(),
         },
     );
+    let user_closed = || state.user_closed.load(Ordering::SeqCst);
+    gate.pass(origin, "connect()", events, user_closed);
     let reason = match connect(&config, &target, origin, events) {
         Err(why) => CloseReason::ConnectFailed(why),
-        Ok(_) if state.user_closed.load(Ordering::SeqCst) => CloseReason::Disconnected,
-        Ok(stream) => converse(stream, &config, origin, commands, state, events),
+        Ok(_) if user_closed() => CloseReason::Disconnected,
+        Ok(stream) => converse(stream, &config, origin, commands, state, events, gate),
     };
     events.emit(origin, EventKind::Closed { reason });
 }
@@ -224,6 +248,7 @@ fn converse(
     commands: Receiver<ClientCommand>,
     state: &Arc<State>,
     events: &EventSender,
+    gate: &StepGate,
 ) -> CloseReason {
     let (local, peer) = match (stream.local_addr(), stream.peer_addr()) {
         (Ok(local), Ok(peer)) => (local, peer),
@@ -260,6 +285,13 @@ fn converse(
     }
     state.set_awaiting(Some(Instant::now()));
     let reason = read_loop(&mut stream, config, origin, state, events);
+    if matches!(reason, CloseReason::Exit | CloseReason::Eof) {
+        // The server closed first: this socket is half-closed (CLOSE_WAIT)
+        // until we close too. Step mode holds it here.
+        gate.pass(origin, "close()", events, || {
+            state.user_closed.load(Ordering::SeqCst)
+        });
+    }
     drop(reader_done);
     reason
 }

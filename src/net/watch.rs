@@ -60,14 +60,18 @@ pub struct StateWatcher {
 
 impl StateWatcher {
     /// Starts watching: busy sockets every `interval`, quiet ones every
-    /// [`QUIET_INTERVAL`]. Fails where the system offers no way to read
-    /// TCP states.
-    pub fn start(events: EventSender, interval: Duration) -> Result<StateWatcher, StateError> {
+    /// `quiet` (the window uses [`WATCH_INTERVAL`] and [`QUIET_INTERVAL`]).
+    /// Fails where the system offers no way to read TCP states.
+    pub fn start(
+        events: EventSender,
+        interval: Duration,
+        quiet: Duration,
+    ) -> Result<StateWatcher, StateError> {
         let mut reader = StateReader::new()?;
         let (commands, command_rx) = unbounded();
         thread::Builder::new()
             .name("tcp-state-watcher".to_owned())
-            .spawn(move || watch_loop(&mut reader, &command_rx, &events, interval))
+            .spawn(move || watch_loop(&mut reader, &command_rx, &events, interval, quiet))
             .map_err(StateError::Io)?;
         Ok(StateWatcher { commands })
     }
@@ -100,6 +104,7 @@ fn watch_loop(
     commands: &Receiver<Command>,
     events: &EventSender,
     interval: Duration,
+    quiet: Duration,
 ) {
     let mut watched: HashMap<Origin, Watched> = HashMap::new();
     loop {
@@ -166,7 +171,7 @@ fn watch_loop(
                     let period = if now < w.busy_until {
                         busy
                     } else {
-                        busy.max(QUIET_INTERVAL)
+                        busy.max(quiet)
                     };
                     w.due = now + period;
                     keep
