@@ -123,3 +123,38 @@ fn slow_motion_shows_close_wait_and_fin_wait_2_side_by_side() {
             && app.server.threads().rows()[0].tcp.map(|t| t.state) == Some(TcpState::TimeWait)
     });
 }
+
+/// With accept() paused and a backlog of 0, the first client waits in the
+/// queue (its socket ESTABLISHED, no thread serving it) and the second in
+/// SYN_SENT; resuming serves both.
+#[test]
+fn pausing_accept_shows_the_backlog_queue_and_syn_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path(), Arc::default());
+    h.state_mut().server.backlog = 0;
+    start_server(&mut h);
+    h.get_by_label("Pause accept()").click();
+    h.step();
+    h.step();
+    assert_shown(&h, "accept() paused on 127.0.0.1:");
+    click(&mut h, "New client");
+    wait_until(
+        &mut h,
+        "the first client to connect into the queue",
+        |app| app.clients.tabs()[0].tcp().map(|t| t.state) == Some(TcpState::Established),
+    );
+    click(&mut h, "New client");
+    wait_until(&mut h, "the second client in SYN_SENT", |app| {
+        app.clients.tabs()[1].tcp().map(|t| t.state) == Some(TcpState::SynSent)
+    });
+    assert_shown(&h, "SYN_SENT");
+    assert!(
+        h.state().server.threads().rows().is_empty(),
+        "nobody accepted yet"
+    );
+    h.get_by_label("Pause accept()").click();
+    wait_until(&mut h, "both served", |app| {
+        app.clients.tabs().iter().all(|t| t.is_your_turn())
+            && app.server.threads().rows().len() == 2
+    });
+}

@@ -330,7 +330,15 @@ impl eframe::App for PlaygroundApp {
             .resizable(true)
             .default_size(740.0)
             .min_size(420.0)
-            .show(ui, |ui| self.server.ui(ui, &self.sender));
+            .show(ui, |ui| {
+                if let Some(why) = &self.states_unavailable {
+                    ui.colored_label(
+                        ui.visuals().warn_fg_color,
+                        format!("Real TCP states are not shown: {why}."),
+                    );
+                }
+                self.server.ui(ui, &self.sender);
+            });
         egui::Panel::bottom("transcript panel")
             .resizable(true)
             .default_size(250.0)

@@ -49,6 +49,10 @@ pub struct ServerPanel {
     pub port: String,
     /// Pause before each prompt, in milliseconds (0 = off).
     pub pace_ms: u64,
+    /// The `backlog` of `listen()`.
+    pub backlog: i32,
+    /// True while `accept()` is paused.
+    accept_paused: bool,
     address_error: Option<String>,
     port_error: Option<String>,
     server: Option<Server>,
@@ -78,6 +82,8 @@ impl Default for ServerPanel {
             address: defaults.bind.ip().to_string(),
             port: defaults.bind.port().to_string(),
             pace_ms: defaults.pace.as_millis() as u64,
+            backlog: defaults.backlog,
+            accept_paused: false,
             address_error: None,
             port_error: None,
             server: None,
@@ -135,10 +141,12 @@ impl ServerPanel {
         let config = ServerConfig {
             bind: SocketAddr::new(ip, port),
             pace: Duration::from_millis(self.pace_ms),
+            backlog: self.backlog,
             ..ServerConfig::default()
         };
         match Server::start_with_gate(config, events.clone(), Arc::clone(&self.gate)) {
             Ok(server) => {
+                server.set_accept_paused(self.accept_paused);
                 self.status = Status::Listening(server.local_addr());
                 self.server = Some(server);
             }
@@ -164,6 +172,14 @@ impl ServerPanel {
     pub fn kick(&self, id: u64) {
         if let Some(server) = &self.server {
             server.kick(id);
+        }
+    }
+
+    /// Pauses or resumes `accept()` (also before the server starts).
+    pub fn set_accept_paused(&mut self, paused: bool) {
+        self.accept_paused = paused;
+        if let Some(server) = &self.server {
+            server.set_accept_paused(paused);
         }
     }
 
@@ -345,6 +361,18 @@ impl ServerPanel {
             {
                 self.next_step();
             }
+            let mut paused = self.accept_paused;
+            if ui
+                .checkbox(&mut paused, "Pause accept()")
+                .on_hover_text(
+                    "Stop calling accept(): the kernel still completes handshakes and queues \
+                     the connections (ESTABLISHED, yet no thread serves them); once the \
+                     backlog queue is full, new clients wait in SYN_SENT.",
+                )
+                .changed()
+            {
+                self.set_accept_paused(paused);
+            }
             if self.step_mode {
                 ui.label(match held {
                     0 => "nothing waiting".to_owned(),
@@ -378,6 +406,17 @@ impl ServerPanel {
                 )
                 .labelled_by(label.id)
                 .on_hover_text("0 lets the system pick a free port");
+                ui.end_row();
+                let label = ui.label("Backlog");
+                ui.add_enabled(
+                    editable,
+                    egui::DragValue::new(&mut self.backlog).range(0..=4096),
+                )
+                .labelled_by(label.id)
+                .on_hover_text(
+                    "The backlog of listen(): how many finished handshakes may wait for \
+                         accept(). The tutorial uses 5; with 0, Linux queues one.",
+                );
                 ui.end_row();
                 let label = ui.label("Pacing");
                 ui.add_enabled(
@@ -415,6 +454,12 @@ impl ServerPanel {
         match &self.status {
             Status::Stopped => {
                 ui.label("Stopped");
+            }
+            Status::Listening(addr) if self.accept_paused => {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!("accept() paused on {addr}: connections wait in the backlog queue"),
+                );
             }
             Status::Listening(addr) => {
                 ui.label(format!("Waiting for connection... on {addr}"));

@@ -30,7 +30,7 @@ use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread;
 use std::time::Duration;
 
@@ -75,6 +75,14 @@ struct Shared {
     gate: Arc<StepGate>,
     stopping: AtomicBool,
     clients: Mutex<HashMap<u64, ClientControl>>,
+    /// While paused, the listener does not call `accept()`: new connections
+    /// finish their handshake in the kernel and wait in the backlog queue.
+    paused: Mutex<PauseState>,
+    /// Wakes a paused listener (resume or stop).
+    resume: Condvar,
+    /// The address of our own wake-up connection, so the listener can
+    /// tell it from a real client and drop it quietly.
+    wake_peer: Mutex<Option<SocketAddr>>,
 }
 
 /// The handle the server keeps on one client thread's connection.
@@ -126,6 +134,9 @@ impl Server {
             gate,
             stopping: AtomicBool::new(false),
             clients: Mutex::new(HashMap::new()),
+            paused: Mutex::new(PauseState::default()),
+            resume: Condvar::new(),
+            wake_peer: Mutex::new(None),
         });
         shared
             .events
@@ -192,7 +203,42 @@ impl Server {
         if self.shared.stopping.swap(true, Ordering::SeqCst) {
             return;
         }
-        // Wake the listener from accept() by connecting to it ourselves.
+        // A paused listener waits on the condition variable...
+        let guard = lock(&self.shared.paused);
+        self.shared.resume.notify_all();
+        drop(guard);
+        // ...a running one in accept().
+        self.wake_listener();
+    }
+
+    /// Pauses or resumes `accept()`. While paused, the kernel still
+    /// completes handshakes and queues the connections (up to the backlog);
+    /// clients beyond that wait in SYN_SENT, their SYN dropped and retried.
+    /// Resuming accepts them all.
+    pub fn set_accept_paused(&self, paused: bool) {
+        let mut state = lock(&self.shared.paused);
+        if state.paused == paused {
+            return;
+        }
+        state.paused = paused;
+        let in_accept = state.in_accept;
+        self.shared.resume.notify_all();
+        drop(state);
+        // A listener blocked in accept() must be woken to see the pause.
+        // (One that is not will check the flag before it calls accept();
+        // waking it anyway would leave our connection in the queue.)
+        if paused && in_accept {
+            self.wake_listener();
+        }
+    }
+
+    /// True while `accept()` is paused.
+    pub fn is_accept_paused(&self) -> bool {
+        lock(&self.shared.paused).paused
+    }
+
+    /// Makes `accept()` return by connecting to the listener ourselves.
+    fn wake_listener(&self) {
         let wake_addr = match self.local_addr {
             SocketAddr::V4(a) if a.ip().is_unspecified() => {
                 SocketAddr::new(Ipv4Addr::LOCALHOST.into(), a.port())
@@ -202,9 +248,18 @@ impl Server {
             }
             addr => addr,
         };
-        if let Err(e) = TcpStream::connect_timeout(&wake_addr, Duration::from_secs(1)) {
+        if let Err(e) = self.connect_to_wake(wake_addr) {
             log::warn!("could not wake the listener at {wake_addr}: {e}");
         }
+    }
+
+    /// Connects to `addr` from a socket whose address is recorded first, so
+    /// the listener can recognise this connection as ours.
+    fn connect_to_wake(&self, addr: SocketAddr) -> io::Result<()> {
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        socket.bind(&SocketAddr::new(addr.ip(), 0).into())?;
+        *lock(&self.shared.wake_peer) = socket.local_addr()?.as_socket();
+        socket.connect_timeout(&addr.into(), Duration::from_secs(1))
     }
 
     /// Waits until the server has stopped (after [`Server::stop`]), at most
@@ -258,13 +313,21 @@ fn listen(config: &ServerConfig) -> Result<TcpListener, NetError> {
 fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, alive: &Sender<()>) {
     let mut backoff = Duration::from_millis(10);
     loop {
+        wait_while_paused(shared);
+        if shared.stopping.load(Ordering::SeqCst) {
+            return;
+        }
         let accepted = listener.accept();
+        lock(&shared.paused).in_accept = false;
         if shared.stopping.load(Ordering::SeqCst) {
             // This is our own wake-up connection (or a client arriving just
             // as we stop); it is closed when dropped.
             return;
         }
         match accepted {
+            Ok((_ours, peer)) if lock(&shared.wake_peer).take_if(|w| *w == peer).is_some() => {
+                // Our own wake-up (to see a pause): closed when dropped.
+            }
             Ok((stream, peer)) => {
                 backoff = Duration::from_millis(10);
                 start_client_thread(stream, peer, shared, alive.clone());
@@ -284,6 +347,36 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, alive: &Sender<()>)
             }
         }
     }
+}
+
+/// Whether `accept()` is paused, and whether the listener is in it.
+#[derive(Debug, Default)]
+struct PauseState {
+    paused: bool,
+    /// Set under the same lock as the pause check, so a pause either is
+    /// seen before `accept()` or finds the listener in it (and wakes it).
+    in_accept: bool,
+}
+
+/// Blocks while `accept()` is paused (and the server is not stopping);
+/// then marks the listener as about to call `accept()`.
+fn wait_while_paused(shared: &Shared) {
+    let mut state = lock(&shared.paused);
+    while state.paused && !shared.stopping.load(Ordering::SeqCst) {
+        state = shared
+            .resume
+            .wait(state)
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+    }
+    state.in_accept = true;
+}
+
+/// Locks a mutex whose data stays consistent even if a holder panicked
+/// (each change is a single assignment).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Registers the connection and starts its thread `client-N`.
