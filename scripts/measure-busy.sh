@@ -30,7 +30,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 sleep 1
-xdotool mousemove 30 133 click 1   # Start (default port 6000)
+xdotool mousemove 30 157 click 1   # Start (default port 6000)
 sleep 1
 ticks() { awk '{print $14 + $15}' "/proc/$app/stat"; }
 before=$(ticks)

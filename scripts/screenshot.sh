@@ -46,25 +46,25 @@ xdotool search --name "TCP Playground" windowfocus
 shot() { sleep 0.6; import -window root "shots/$1.png"; echo "shots/$1.png"; }
 click() { xdotool mousemove "$1" "$2" click 1; sleep 0.3; }
 shot 1-start
-click 30 133                      # Start
+click 30 157                      # Start
 for _ in 1 2 3; do click 195 12; done   # New client, three times
 shot 2-three-clients
 xdotool type --delay 30 "Carol"; xdotool key Return   # tab-3 has the focus
-click 790 68; xdotool type --delay 30 "Alice"; xdotool key Return
-click 905 68; xdotool type --delay 30 "Bob"; xdotool key Return
+click 775 68; xdotool type --delay 30 "Alice"; xdotool key Return
+click 890 68; xdotool type --delay 30 "Bob"; xdotool key Return
 # The tutorial's own client joins from a terminal and sends a Chinese name
 # (typing Chinese into Xvfb would need an input method).
 (printf '张三\n'; sleep 4) | python3 tests/python/tcp_client.py >/dev/null 2>&1 &
 shot 3-names
-click 790 68; xdotool type --delay 30 "exit"; xdotool key Return
-click 724 259                     # Kick the second client thread
+click 775 68; xdotool type --delay 30 "exit"; xdotool key Return
+click 715 283                     # Kick the second client thread
 shot 4-exit-and-kick
-click 15 156                      # Step mode on
+click 15 180                      # Step mode on
 click 195 12                      # New client: its thread waits before Welcome
 shot 5-step-mode-held
-click 132 156                     # Next step: Welcome goes out
+click 230 180                     # Next step: Welcome goes out
 shot 6-step-mode-next
-click 15 156                      # Step mode off: the dialogue goes on
-click 790 68; click 897 202       # tab-1, Diagram
+click 15 180                      # Step mode off: the dialogue goes on
+click 775 68; click 880 202       # tab-1, Diagram
 shot 7-diagram
 INNER
