@@ -247,11 +247,7 @@ fn a_refused_connection_is_shown_in_the_tab_in_plain_words() {
 fn an_empty_name_is_not_sent_and_a_hint_says_why() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(dir.path(), Arc::default());
-    start_server(&mut h);
-    h.get_by_label("New client").click();
-    wait_until(&mut h, "the prompt", |app| {
-        app.clients.tabs()[0].is_your_turn()
-    });
+    client_at_prompt(&mut h);
     click(&mut h, "Send");
     assert_shown(&h, "Type a name first");
     assert!(h.state().clients.tabs()[0].is_your_turn(), "still our turn");
@@ -261,11 +257,7 @@ fn an_empty_name_is_not_sent_and_a_hint_says_why() {
 fn the_server_going_away_is_shown_in_every_tab() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(dir.path(), Arc::default());
-    start_server(&mut h);
-    h.get_by_label("New client").click();
-    wait_until(&mut h, "the prompt", |app| {
-        app.clients.tabs()[0].is_your_turn()
-    });
+    client_at_prompt(&mut h);
     h.get_by_label("Stop").click();
     wait_until(&mut h, "the server to stop and the tab to close", |app| {
         app.server.status() == &Status::Stopped
@@ -318,11 +310,7 @@ fn a_failed_save_says_why_and_loses_nothing() {
 fn the_name_field_takes_the_focus_when_the_prompt_arrives_and_enter_sends() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(dir.path(), Arc::default());
-    start_server(&mut h);
-    click(&mut h, "New client");
-    wait_until(&mut h, "the prompt", |app| {
-        app.clients.tabs()[0].is_your_turn()
-    });
+    client_at_prompt(&mut h);
     // Type straight away, without clicking the field: keystrokes go to the
     // focused widget, so this only works if the name field has the focus.
     type_and_enter(&mut h, "张三");

@@ -57,11 +57,7 @@ fn real_tcp_states_appear_for_listener_server_thread_and_tab() {
 fn the_diagram_lists_the_steps_of_a_connection_made_in_the_app() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(dir.path(), Arc::default());
-    start_server(&mut h);
-    click(&mut h, "New client");
-    wait_until(&mut h, "the prompt", |app| {
-        app.clients.tabs()[0].is_your_turn()
-    });
+    client_at_prompt(&mut h);
     type_and_enter(&mut h, "张三");
     wait_until(&mut h, "the next prompt", |app| {
         app.clients.tabs()[0]

@@ -132,3 +132,11 @@ pub fn type_and_enter(h: &mut Harness<'static, PlaygroundApp>, text: &str) {
     h.step();
     h.key_press(egui::Key::Enter);
 }
+
+/// Starts the server, opens one client tab and waits until the server has
+/// asked its name.
+pub fn client_at_prompt(h: &mut Harness<'static, PlaygroundApp>) {
+    start_server(h);
+    click(h, "New client");
+    wait_until(h, "the prompt", |app| app.clients.tabs()[0].is_your_turn());
+}
