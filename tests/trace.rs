@@ -47,6 +47,16 @@ fn trace_with(args: &[&str]) -> String {
     stdout
 }
 
+/// The client's observed states after connecting: its ~60 µs in SYN_SENT
+/// is now and then observed (it announces its socket before the SYN).
+fn observed_after_connect(states: &[(String, bool)]) -> Vec<&str> {
+    let mut seen = observed(states);
+    if seen.first() == Some(&"SYN_SENT") {
+        seen.remove(0);
+    }
+    seen
+}
+
 fn observed(states: &[(String, bool)]) -> Vec<&str> {
     states
         .iter()
@@ -74,12 +84,12 @@ fn server_closes_first_ten_times_out_of_ten() {
             "run {run}:\n{out}"
         );
         assert_eq!(
-            observed(&client).first(),
+            observed_after_connect(&client).first(),
             Some(&"ESTABLISHED"),
             "run {run}:\n{out}"
         );
         assert_eq!(
-            observed(&client).last(),
+            observed_after_connect(&client).last(),
             Some(&"CLOSED"),
             "run {run}:\n{out}"
         );
@@ -109,7 +119,7 @@ fn server_closes_first_ten_times_out_of_ten() {
 fn client_closes_first_ten_times_out_of_ten() {
     for run in 1..=10 {
         let out = trace("client");
-        let client = observed(&states_of(&out, "tab-1")).join(" ");
+        let client = observed_after_connect(&states_of(&out, "tab-1")).join(" ");
         let server = observed(&states_of(&out, "client-1")).join(" ");
         assert!(client.starts_with("ESTABLISHED"), "run {run}:\n{out}");
         assert!(client.ends_with("TIME_WAIT"), "run {run}:\n{out}");
