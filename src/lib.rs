@@ -22,6 +22,7 @@
 //! | [`net::tcp_state`] | a socket's real TCP state, asked of the kernel |
 //! | [`net::watch`], [`net::lifecycle`] | state changes as events; the state machine fills in what is too short to see |
 //! | [`net::capture`] | the real segments on loopback (needs `CAP_NET_RAW`) |
+//! | [`net::sys`] | the one socket option set with `unsafe` (deferred accept), and why |
 //! | [`net::gate`] | step mode: server threads wait before each step until "next" |
 //! | [`transcript`] | the list of events, saved as text, JSON Lines or CSV |
 //! | [`cli`] | `serve` and `connect`: the same code without a window |
@@ -32,7 +33,9 @@
 //! listener sends commands back through handles ([`net::Server`],
 //! [`net::Client`]). No state is shared that one side locks every frame.
 
-#![forbid(unsafe_code)]
+// `unsafe` is refused everywhere except `net::sys`, which needs one
+// system call that no safe crate wraps, and says why.
+#![deny(unsafe_code)]
 
 pub mod app;
 pub mod cli;

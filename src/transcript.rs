@@ -282,6 +282,7 @@ pub fn kind_name(kind: &EventKind) -> &'static str {
         EventKind::Message { .. } => "message",
         EventKind::Closed { .. } => "closed",
         EventKind::TcpState { .. } => "tcp_state",
+        EventKind::PeerTcpState { .. } => "peer_tcp_state",
         EventKind::Held { .. } => "held",
         EventKind::Stopped => "stopped",
         EventKind::Error { .. } => "error",
@@ -340,6 +341,9 @@ impl fmt::Display for Describe<'_> {
                 time_wait_left_ms: Some(ms),
             } => write!(f, "TCP state {state} ({:.1} s left)", *ms as f64 / 1000.0),
             EventKind::TcpState { state, .. } => write!(f, "TCP state {state}"),
+            EventKind::PeerTcpState { state } => {
+                write!(f, "server's end (not accepted yet): TCP state {state}")
+            }
             EventKind::Held { step } => write!(f, "step mode: waiting before {step}"),
             EventKind::Stopped => f.write_str("Server stopped"),
             EventKind::Error { message } => write!(f, "error: {message}"),

@@ -154,3 +154,37 @@ fn pausing_accept_shows_the_backlog_queue_and_syn_sent() {
             && app.server.threads().rows().len() == 2
     });
 }
+
+/// "Hold SYN_RECV" (deferred accept): the tab is connected at once, while
+/// the server's end waits in SYN_RECV, as the tab and its diagram say;
+/// about 3 s later the server accepts and greets.
+#[test]
+fn holding_syn_recv_shows_the_servers_end_waiting_before_accept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path(), Arc::default());
+    start_server(&mut h);
+    h.get_by_label("Hold SYN_RECV").click();
+    h.step();
+    click(&mut h, "New client");
+    wait_until(&mut h, "the server's end held in SYN_RECV", |app| {
+        app.clients.tabs()[0]
+            .conversation()
+            .iter()
+            .any(|l| l.text.contains("held in SYN_RECV"))
+    });
+    assert_shown(&h, "held in SYN_RECV (deferred accept)");
+    assert!(
+        h.state().server.threads().rows().is_empty(),
+        "nobody accepted yet"
+    );
+    click(&mut h, "Diagram");
+    assert_shown(&h, "SYN_RECV");
+    wait_until(&mut h, "accept() and the greeting", |app| {
+        app.clients.tabs()[0].is_your_turn() && app.server.threads().rows().len() == 1
+    });
+    let accepted = h.state().clients.tabs()[0]
+        .conversation()
+        .iter()
+        .any(|l| l.text.contains("now ESTABLISHED: accept() can return it"));
+    assert!(accepted, "the tab says when the hold ends");
+}

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use super::tcp_view::TcpView;
 use crate::net::gate::StepGate;
+use crate::net::tcp_state::TcpState;
 
 use crate::net::{
     Client, ClientConfig, CloseReason, EventKind, EventSender, NetEvent, Origin, ServerMessage,
@@ -108,6 +109,8 @@ pub struct ClientTab {
     gate: Arc<StepGate>,
     /// In step mode: the step this tab's client waits to take.
     held: Option<String>,
+    /// The server's end was seen held in SYN_RECV and has not moved on yet.
+    peer_held: bool,
 }
 
 impl ClientTab {
@@ -130,6 +133,7 @@ impl ClientTab {
             view: TabView::Conversation,
             gate,
             held: None,
+            peer_held: false,
         }
     }
 
@@ -237,7 +241,7 @@ impl ClientTab {
         // Any other event means the held step was taken.
         self.held = match &event.kind {
             EventKind::Held { step } => Some(step.clone()),
-            EventKind::TcpState { .. } => self.held.take(),
+            EventKind::TcpState { .. } | EventKind::PeerTcpState { .. } => self.held.take(),
             _ => None,
         };
         let time = event
@@ -269,6 +273,26 @@ impl ClientTab {
             EventKind::TcpState { .. } => {
                 self.tcp = TcpView::from_event(&event.kind);
                 return;
+            }
+            // Worth a line only when the server's end was held in SYN_RECV;
+            // normally it passes through in microseconds.
+            EventKind::PeerTcpState {
+                state: TcpState::SynRecv,
+            } => {
+                self.peer_held = true;
+                (
+                    Speaker::Note,
+                    "the server's end is held in SYN_RECV (deferred accept): its kernel \
+                     ignores our ACK, so accept() cannot return it yet"
+                        .to_owned(),
+                )
+            }
+            EventKind::PeerTcpState { state } if self.peer_held => {
+                self.peer_held = false;
+                (
+                    Speaker::Note,
+                    format!("the server's end is now {state}: accept() can return it"),
+                )
             }
             EventKind::Closed { reason } => {
                 self.state = TabState::Closed(reason.clone());

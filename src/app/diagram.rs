@@ -72,7 +72,6 @@ pub fn build(client: &[&NetEvent], server: &[&NetEvent]) -> Vec<Row> {
     let mut rows = Vec::new();
     let mut last = [lane_origin(Lane::Client), lane_origin(Lane::Server)];
     for (lane, event) in merged {
-        let index = lane as usize;
         match &event.kind {
             EventKind::Connected { .. } => {
                 // The handshake, in textbook order: each side's short state
@@ -131,29 +130,61 @@ pub fn build(client: &[&NetEvent], server: &[&NetEvent]) -> Vec<Row> {
                 });
             }
             EventKind::TcpState { state, .. } => {
-                for inferred in between(last[index], *state).unwrap_or_default() {
-                    rows.push(Row::State {
-                        lane,
-                        state: inferred,
-                        time: None,
-                        why: Some(format!(
-                            "Too short to observe; the TCP state machine passes through it between {} and {state}.",
-                            last[index]
-                        )),
-                    });
-                }
-                rows.push(Row::State {
-                    lane,
-                    state: *state,
-                    time: Some(event.time),
-                    why: None,
-                });
-                last[index] = *state;
+                observed(&mut rows, &mut last, lane, *state, event.time);
+            }
+            // The server's end, seen from the client before accept().
+            EventKind::PeerTcpState { state } => {
+                observed(&mut rows, &mut last, Lane::Server, *state, event.time);
             }
             _ => {}
         }
     }
     rows
+}
+
+/// Adds an observed state to `lane`, after the states the state machine
+/// says came between. A state already drawn there (inferred at the
+/// handshake, or reported by both ends' watches) is not drawn twice: an
+/// inferred row becomes observed instead.
+fn observed(
+    rows: &mut Vec<Row>,
+    last: &mut [TcpState; 2],
+    lane: Lane,
+    state: TcpState,
+    seen: DateTime<Utc>,
+) {
+    let index = lane as usize;
+    if last[index] == state {
+        let latest = rows.iter_mut().rev().find_map(|row| match row {
+            Row::State {
+                lane: l, time, why, ..
+            } if *l == lane => Some((time, why)),
+            _ => None,
+        });
+        if let Some((time @ None, why)) = latest {
+            *time = Some(seen);
+            *why = None;
+        }
+        return;
+    }
+    for inferred in between(last[index], state).unwrap_or_default() {
+        rows.push(Row::State {
+            lane,
+            state: inferred,
+            time: None,
+            why: Some(format!(
+                "Too short to observe; the TCP state machine passes through it between {} and {state}.",
+                last[index]
+            )),
+        });
+    }
+    rows.push(Row::State {
+        lane,
+        state,
+        time: Some(seen),
+        why: None,
+    });
+    last[index] = state;
 }
 
 /// Where each lane's states start (see [`crate::net::lifecycle::Role`]).
@@ -317,6 +348,62 @@ mod tests {
         }
     }
 
+    /// Each row in a word or two; `?` marks an inferred state.
+    fn labels(rows: &[Row]) -> Vec<String> {
+        rows.iter()
+            .map(|r| match r {
+                Row::State {
+                    lane, state, why, ..
+                } => {
+                    format!("{lane:?} {state}{}", if why.is_some() { "?" } else { "" })
+                }
+                Row::Arrow { from, label, .. } => format!("{from:?}> {label}"),
+                Row::Note { lane, text, .. } => format!("{lane:?} {text}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_held_syn_recv_seen_from_the_client_is_drawn_observed_once() {
+        let (c, s) = (Origin::Client(1), Origin::ServerConn(1));
+        let a: std::net::SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let client = [
+            at(0, c, EventKind::Connected { local: a, peer: a }),
+            at(1, c, state(TcpState::Established)),
+            at(
+                2,
+                c,
+                EventKind::PeerTcpState {
+                    state: TcpState::SynRecv,
+                },
+            ),
+            at(
+                3000,
+                c,
+                EventKind::PeerTcpState {
+                    state: TcpState::Established,
+                },
+            ),
+        ];
+        let server = [at(3001, s, state(TcpState::Established))];
+        let rows = build(
+            &client.iter().collect::<Vec<_>>(),
+            &server.iter().collect::<Vec<_>>(),
+        );
+        assert_eq!(
+            labels(&rows),
+            [
+                "Client SYN_SENT?",
+                "Client> SYN",
+                "Server SYN_RECV",
+                "Server> SYN+ACK",
+                "Client> ACK",
+                "Client ESTABLISHED",
+                "Server ESTABLISHED",
+            ]
+        );
+    }
+
     #[test]
     fn a_dialogue_becomes_handshake_messages_states_and_close() {
         let (c, s) = (Origin::Client(1), Origin::ServerConn(1));
@@ -355,18 +442,7 @@ mod tests {
             &client.iter().collect::<Vec<_>>(),
             &server.iter().collect::<Vec<_>>(),
         );
-        let labels: Vec<String> = rows
-            .iter()
-            .map(|r| match r {
-                Row::State {
-                    lane, state, why, ..
-                } => {
-                    format!("{lane:?} {state}{}", if why.is_some() { "?" } else { "" })
-                }
-                Row::Arrow { from, label, .. } => format!("{from:?}> {label}"),
-                Row::Note { lane, text, .. } => format!("{lane:?} {text}"),
-            })
-            .collect();
+        let labels = labels(&rows);
         let expected = [
             "Client SYN_SENT?",
             "Client> SYN",

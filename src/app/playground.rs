@@ -169,6 +169,20 @@ impl PlaygroundApp {
             _ => return,
         };
         watcher.watch(event.origin, key);
+        // A client of our own server: the server's end of its connection
+        // exists in the kernel before accept() returns it (in SYN_RECV
+        // while "Hold SYN_RECV" is on), so watch it from the dial.
+        if let EventKind::Dialing { local, peer } = &event.kind
+            && self.server.serves(*peer)
+        {
+            watcher.watch_peer(
+                event.origin,
+                SocketKey {
+                    local: *peer,
+                    remote: *local,
+                },
+            );
+        }
     }
 
     /// The saver, for its status.

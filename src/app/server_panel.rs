@@ -53,6 +53,8 @@ pub struct ServerPanel {
     pub backlog: i32,
     /// True while `accept()` is paused.
     accept_paused: bool,
+    /// True while new connections are held in SYN_RECV (deferred accept).
+    hold_syn_recv: bool,
     address_error: Option<String>,
     port_error: Option<String>,
     server: Option<Server>,
@@ -75,6 +77,10 @@ pub struct ServerPanel {
 /// In slow motion, the time between two steps.
 pub const SLOW_STEP: Duration = Duration::from_millis(500);
 
+/// How long "Hold SYN_RECV" asks the kernel to defer accepting (it rounds
+/// up to its SYN+ACK retransmission schedule: about 3 s in all).
+pub const SYN_RECV_HOLD: Duration = Duration::from_secs(2);
+
 impl Default for ServerPanel {
     fn default() -> Self {
         let defaults = ServerConfig::default();
@@ -84,6 +90,7 @@ impl Default for ServerPanel {
             pace_ms: defaults.pace.as_millis() as u64,
             backlog: defaults.backlog,
             accept_paused: false,
+            hold_syn_recv: false,
             address_error: None,
             port_error: None,
             server: None,
@@ -111,6 +118,14 @@ impl ServerPanel {
             Status::Listening(addr) => Some(addr),
             _ => None,
         }
+    }
+
+    /// True if a connection to `addr` reaches this server (same port, and
+    /// the same address or a listener on all addresses).
+    pub fn serves(&self, addr: SocketAddr) -> bool {
+        self.listening_on().is_some_and(|on| {
+            on.port() == addr.port() && (on.ip() == addr.ip() || on.ip().is_unspecified())
+        })
     }
 
     /// The listening socket's real TCP state, if reported.
@@ -142,6 +157,7 @@ impl ServerPanel {
             bind: SocketAddr::new(ip, port),
             pace: Duration::from_millis(self.pace_ms),
             backlog: self.backlog,
+            defer_accept: self.syn_recv_hold(),
             ..ServerConfig::default()
         };
         match Server::start_with_gate(config, events.clone(), Arc::clone(&self.gate)) {
@@ -180,6 +196,30 @@ impl ServerPanel {
         self.accept_paused = paused;
         if let Some(server) = &self.server {
             server.set_accept_paused(paused);
+        }
+    }
+
+    /// The deferred-accept hold asked for (zero: off).
+    fn syn_recv_hold(&self) -> Duration {
+        if self.hold_syn_recv {
+            SYN_RECV_HOLD
+        } else {
+            Duration::ZERO
+        }
+    }
+
+    /// Holds new connections in SYN_RECV for about 3 s (deferred accept),
+    /// or stops holding them; also before the server starts.
+    pub fn set_hold_syn_recv(&mut self, hold: bool) {
+        self.hold_syn_recv = hold;
+        if let Some(server) = &self.server
+            && let Err(e) = server.set_defer_accept(self.syn_recv_hold())
+        {
+            self.hold_syn_recv = false;
+            self.console.push(ConsoleLine {
+                time: Local::now().format("%H:%M:%S%.3f").to_string(),
+                text: format!("Error: {e}"),
+            });
         }
     }
 
@@ -372,6 +412,21 @@ impl ServerPanel {
                 .changed()
             {
                 self.set_accept_paused(paused);
+            }
+            // Deferred accept is a Linux socket option.
+            if cfg!(target_os = "linux") {
+                let mut hold = self.hold_syn_recv;
+                if ui
+                    .checkbox(&mut hold, "Hold SYN_RECV")
+                    .on_hover_text(
+                        "Deferred accept (TCP_DEFER_ACCEPT): the server's kernel ignores the \
+                         client's final ACK for about 3 s, so the server's end of each new \
+                         connection stays in SYN_RECV while the client is already ESTABLISHED.",
+                    )
+                    .changed()
+                {
+                    self.set_hold_syn_recv(hold);
+                }
             }
             if self.step_mode {
                 ui.label(match held {

@@ -39,6 +39,9 @@ const LIMIT: Duration = Duration::from_secs(10);
 const SLOW_LIMIT: Duration = Duration::from_secs(30);
 /// In slow motion, the pause before each step.
 const SLOW_STEP: Duration = Duration::from_millis(300);
+/// In slow motion, how long deferred accept holds the server's end in
+/// SYN_RECV (the kernel rounds it up to about 3 s).
+const SLOW_SYN_RECV: Duration = Duration::from_secs(2);
 
 /// Lets one held step through every [`SLOW_STEP`] until dropped.
 struct SlowMotion {
@@ -76,6 +79,12 @@ pub fn run(args: &TraceArgs) -> Result<(), String> {
     let events = EventSender::new(tx);
     let config = ServerConfig {
         bind: "127.0.0.1:0".parse().map_err(|_| "bad address")?,
+        // In slow motion the server's end also waits in SYN_RECV.
+        defer_accept: if args.slow && cfg!(target_os = "linux") {
+            SLOW_SYN_RECV
+        } else {
+            Duration::ZERO
+        },
         ..ServerConfig::default()
     };
     // Slow motion: both ends wait before each step (step mode), and a timer
@@ -137,6 +146,27 @@ pub fn run(args: &TraceArgs) -> Result<(), String> {
             ));
         };
         match &event.kind {
+            // The server's end of this connection exists in the kernel
+            // before accept() returns it: watch it from the start.
+            EventKind::Dialing { local, peer } if *peer == server.local_addr() => {
+                if let Some(w) = &watcher {
+                    w.watch_peer(
+                        event.origin,
+                        SocketKey {
+                            local: *peer,
+                            remote: *local,
+                        },
+                    );
+                }
+                watch(
+                    event.origin,
+                    SocketKey {
+                        local: *local,
+                        remote: *peer,
+                    },
+                );
+                finished.insert(event.origin, watcher.is_none());
+            }
             EventKind::Dialing { local, peer }
             | EventKind::Connected { local, peer }
             | EventKind::Accepted { peer, local, .. } => {
@@ -194,6 +224,11 @@ pub fn run(args: &TraceArgs) -> Result<(), String> {
     println!("Times in milliseconds from the first event; states polled every {POLL:?}.");
     if args.slow {
         println!("Slow motion: each side waits {SLOW_STEP:?} before each step.");
+        if !server.config().defer_accept.is_zero() {
+            println!(
+                "Deferred accept: the server's end waits in SYN_RECV for about 3 s before accept()."
+            );
+        }
     }
     println!();
     for line in timeline(&log, first_seen) {
@@ -221,24 +256,46 @@ pub fn run(args: &TraceArgs) -> Result<(), String> {
 /// reach the channel slightly out of order; their timestamps decide.)
 pub fn timeline(log: &[NetEvent], start: DateTime<Utc>) -> Vec<String> {
     let mut last_state: HashMap<Origin, TcpState> = HashMap::new();
+    let server_end = server_ends(log);
     let mut ordered: Vec<&NetEvent> = log.iter().collect();
     ordered.sort_by_key(|e| e.time);
     let mut timed: Vec<(DateTime<Utc>, String)> = Vec::new();
     for event in ordered {
         let mut lines = Vec::new();
         let ms = (event.time - start).num_microseconds().unwrap_or(0) as f64 / 1000.0;
-        let who = event.origin.label();
-        match &event.kind {
+        let mut who = event.origin.label();
+        // The server's end seen before accept() is listed under the server
+        // thread that later accepts it (or as "server" if none did).
+        let (origin, state_seen) = match &event.kind {
+            EventKind::PeerTcpState { state } => {
+                let origin = server_end.get(&event.origin).copied();
+                who = origin.map_or_else(|| "server".to_owned(), Origin::label);
+                (origin.unwrap_or(Origin::Listener), Some((*state, None)))
+            }
             EventKind::TcpState {
                 state,
                 time_wait_left_ms,
-            } => {
-                let role = match event.origin {
+            } => (event.origin, Some((*state, *time_wait_left_ms))),
+            _ => (event.origin, None),
+        };
+        // Both ends' watches may report the same state once: keep one.
+        if let Some((state, _)) = state_seen
+            && last_state.get(&origin) == Some(&state)
+        {
+            continue;
+        }
+        match &event.kind {
+            EventKind::TcpState { .. } | EventKind::PeerTcpState { .. } => {
+                let Some((state, time_wait_left_ms)) = state_seen else {
+                    continue;
+                };
+                let state = &state;
+                let role = match origin {
                     Origin::Listener => Role::Listener,
                     Origin::ServerConn(_) => Role::Accepted,
                     Origin::Client(_) => Role::Client,
                 };
-                let from = *last_state.get(&event.origin).unwrap_or(&role.origin());
+                let from = *last_state.get(&origin).unwrap_or(&role.origin());
                 for inferred in between(from, *state).unwrap_or_default() {
                     lines.push(format!(
                         "{:>9}  {who:<9} {:<12} inferred: too short to observe (between {from} and {state})",
@@ -253,7 +310,7 @@ pub fn timeline(log: &[NetEvent], start: DateTime<Utc>) -> Vec<String> {
                     "{ms:>9.3}  {who:<9} {:<12} observed{left}",
                     state.name()
                 ));
-                last_state.insert(event.origin, *state);
+                last_state.insert(origin, *state);
             }
             EventKind::Sent { bytes } => {
                 lines.push(format!("{ms:>9.3}  {who:<9} send \"{}\"", bytes.escaped()))
@@ -269,6 +326,23 @@ pub fn timeline(log: &[NetEvent], start: DateTime<Utc>) -> Vec<String> {
     // observed one) together and in order.
     timed.sort_by_key(|(time, _)| *time);
     timed.into_iter().map(|(_, line)| line).collect()
+}
+
+/// For each client, the server thread that accepted its connection
+/// (matched by the client's address), from the connection events.
+fn server_ends(log: &[NetEvent]) -> HashMap<Origin, Origin> {
+    let mut client_at = HashMap::new();
+    for event in log {
+        if let EventKind::Dialing { local, .. } | EventKind::Connected { local, .. } = &event.kind {
+            client_at.insert(*local, event.origin);
+        }
+    }
+    log.iter()
+        .filter_map(|event| match &event.kind {
+            EventKind::Accepted { peer, .. } => Some((*client_at.get(peer)?, event.origin)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Which label (`tab-1`, `client-1`) owns which address, from the

@@ -60,6 +60,10 @@ pub struct ServerConfig {
     /// A `send` that cannot finish for this long (the client does not read)
     /// closes that client.
     pub write_timeout: Duration,
+    /// Deferred accept (`TCP_DEFER_ACCEPT`, Linux): new connections stay in
+    /// SYN_RECV for about this long before `accept()` can take them, so a
+    /// class can watch the state. Zero: off. See [`super::sys`].
+    pub defer_accept: Duration,
 }
 
 impl Default for ServerConfig {
@@ -74,6 +78,7 @@ impl Default for ServerConfig {
             nodelay: true,
             idle_timeout: Some(Duration::from_secs(600)),
             write_timeout: Duration::from_secs(10),
+            defer_accept: Duration::ZERO,
         }
     }
 }

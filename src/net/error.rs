@@ -23,6 +23,9 @@ pub enum NetError {
         #[source]
         source: io::Error,
     },
+    /// Deferred accept (holding SYN_RECV) could not be set.
+    #[error("cannot hold new connections in SYN_RECV: {0}")]
+    DeferAccept(#[source] io::Error),
     /// The operating system refused to start another thread.
     #[error("cannot start a thread: {0}")]
     Thread(#[source] io::Error),

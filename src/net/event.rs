@@ -152,6 +152,14 @@ pub enum EventKind {
         state: crate::net::tcp_state::TcpState,
         time_wait_left_ms: Option<u64>,
     },
+    /// The kernel reported a new state for the *server's* end of this
+    /// client's connection, before the server accepted it (our own server,
+    /// in this process): SYN_RECV while deferred accept holds it, then the
+    /// state it moves on to. From `accept()` on, the server thread reports
+    /// its own states. See [`crate::net::watch::StateWatcher::watch_peer`].
+    PeerTcpState {
+        state: crate::net::tcp_state::TcpState,
+    },
     /// Step mode holds this thread before `step` (see [`crate::net::gate`]).
     Held { step: String },
     /// The listener stopped: every connection is closed and every thread joined.

@@ -17,6 +17,7 @@
 //! - [`capture`]: the real TCP segments on loopback, with seq/ack numbers.
 //! - [`lifecycle`]: the TCP state machine, to fill in states too short to see.
 //! - [`bytes`], [`error`]: raw bytes shown safely; errors in plain words.
+//! - [`sys`]: the one socket option set with `unsafe` (deferred accept).
 
 pub mod bytes;
 pub mod capture;
@@ -29,6 +30,7 @@ pub mod lifecycle;
 pub mod parser;
 pub mod protocol;
 pub mod server;
+pub mod sys;
 pub mod tcp_state;
 pub mod watch;
 

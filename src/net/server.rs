@@ -83,6 +83,9 @@ struct Shared {
     /// The address of our own wake-up connection, so the listener can
     /// tell it from a real client and drop it quietly.
     wake_peer: Mutex<Option<SocketAddr>>,
+    /// A second handle on the listening socket, to change its options
+    /// (deferred accept) while the listener thread is in `accept()`.
+    listener: Socket,
 }
 
 /// The handle the server keeps on one client thread's connection.
@@ -124,10 +127,11 @@ impl Server {
         events: EventSender,
         gate: Arc<StepGate>,
     ) -> Result<Server, NetError> {
-        let listener = listen(&config)?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|e| NetError::bind(config.bind, e))?;
+        let socket = listen(&config)?;
+        let bind_err = |e| NetError::bind(config.bind, e);
+        let handle = socket.try_clone().map_err(bind_err)?;
+        let listener: TcpListener = socket.into();
+        let local_addr = listener.local_addr().map_err(bind_err)?;
         let shared = Arc::new(Shared {
             config,
             events,
@@ -137,6 +141,7 @@ impl Server {
             paused: Mutex::new(PauseState::default()),
             resume: Condvar::new(),
             wake_peer: Mutex::new(None),
+            listener: handle,
         });
         shared
             .events
@@ -232,6 +237,14 @@ impl Server {
         }
     }
 
+    /// Turns deferred accept on (`hold` > 0) or off on the running
+    /// listener: from now on, new connections wait in SYN_RECV for about
+    /// `hold` (see [`crate::net::sys::set_defer_accept`]). Fails with a
+    /// message for the user where the system has no such option.
+    pub fn set_defer_accept(&self, hold: Duration) -> Result<(), NetError> {
+        super::sys::set_defer_accept(&self.shared.listener, hold).map_err(NetError::DeferAccept)
+    }
+
     /// True while `accept()` is paused.
     pub fn is_accept_paused(&self) -> bool {
         lock(&self.shared.paused).paused
@@ -291,8 +304,9 @@ impl Shared {
 }
 
 /// `socket()`, `bind()`, `listen()`, with `SO_REUSEADDR` so a restarted
-/// server can bind the same port while old connections are in `TIME_WAIT`.
-fn listen(config: &ServerConfig) -> Result<TcpListener, NetError> {
+/// server can bind the same port while old connections are in `TIME_WAIT`,
+/// and deferred accept if asked for.
+fn listen(config: &ServerConfig) -> Result<Socket, NetError> {
     let addr = config.bind;
     let bind_err = |e| NetError::bind(addr, e);
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
@@ -303,7 +317,11 @@ fn listen(config: &ServerConfig) -> Result<TcpListener, NetError> {
     socket.set_reuse_address(true).map_err(bind_err)?;
     socket.bind(&addr.into()).map_err(bind_err)?;
     socket.listen(config.backlog).map_err(bind_err)?;
-    Ok(socket.into())
+    if !config.defer_accept.is_zero() {
+        super::sys::set_defer_accept(&socket, config.defer_accept)
+            .map_err(NetError::DeferAccept)?;
+    }
+    Ok(socket)
 }
 
 /// The listener thread's loop: accept, hand over to a new thread, repeat.

@@ -47,9 +47,19 @@ pub const BUSY_FOR: Duration = Duration::from_secs(2);
 /// so quiet sockets can wait: an idle window then costs next to nothing.
 pub const QUIET_INTERVAL: Duration = Duration::from_millis(500);
 
+/// Which socket of a connection a watch entry reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum End {
+    /// The origin's own socket: reported as [`EventKind::TcpState`].
+    Own,
+    /// The other end, when it is our own server's socket not yet accepted:
+    /// reported as [`EventKind::PeerTcpState`] until it leaves SYN_RECV.
+    Peer,
+}
+
 /// What the watcher thread is asked to do.
 enum Command {
-    Watch(Origin, SocketKey),
+    Watch(Origin, End, SocketKey),
     Poke(Origin),
 }
 
@@ -79,7 +89,19 @@ impl StateWatcher {
     /// Starts watching the socket `key`, reporting under `origin`.
     pub fn watch(&self, origin: Origin, key: SocketKey) {
         // If the thread is gone, there is nobody to report to anyway.
-        let _ = self.commands.send(Command::Watch(origin, key));
+        let _ = self.commands.send(Command::Watch(origin, End::Own, key));
+    }
+
+    /// Starts watching the server's end of `origin`'s connection (`key` is
+    /// that socket: local = the server's address, remote = the client's),
+    /// for a client of our own server. The kernel has that socket before
+    /// `accept()` returns it: it is in SYN_RECV during the handshake, for
+    /// as long as deferred accept holds it. Its states are reported as
+    /// [`EventKind::PeerTcpState`] until it leaves SYN_RECV; then the
+    /// server thread that accepts it takes over. Given up if nothing is
+    /// seen for [`BUSY_FOR`] (the connection failed).
+    pub fn watch_peer(&self, origin: Origin, key: SocketKey) {
+        let _ = self.commands.send(Command::Watch(origin, End::Peer, key));
     }
 
     /// Something happened on `origin`'s connection (bytes, a close): its
@@ -106,7 +128,7 @@ fn watch_loop(
     interval: Duration,
     quiet: Duration,
 ) {
-    let mut watched: HashMap<Origin, Watched> = HashMap::new();
+    let mut watched: HashMap<(Origin, End), Watched> = HashMap::new();
     loop {
         // Sleep until the next socket is due, or until a command comes.
         let wait = watched
@@ -125,30 +147,32 @@ fn watch_loop(
                         // state is seen early.
                         // Already watched (a client announces its socket
                         // when dialing and again when connected): just busy.
-                        Command::Watch(origin, key)
-                            if watched.get(&origin).is_some_and(|w| w.key == key) =>
+                        Command::Watch(origin, end, key)
+                            if watched.get(&(origin, end)).is_some_and(|w| w.key == key) =>
                         {
-                            if let Some(w) = watched.get_mut(&origin) {
+                            if let Some(w) = watched.get_mut(&(origin, end)) {
                                 w.busy_until = now + BUSY_FOR;
                                 w.due = w.due.min(now + interval);
                             }
                         }
-                        Command::Watch(origin, key) => {
+                        Command::Watch(origin, end, key) => {
                             let mut w = Watched {
                                 key,
                                 last: None,
                                 busy_until: now + BUSY_FOR,
                                 due: now,
                             };
-                            if poll_one(reader, origin, &mut w, events) {
+                            if poll_one(reader, (origin, end), &mut w, events) {
                                 w.due = now + interval;
-                                watched.insert(origin, w);
+                                watched.insert((origin, end), w);
                             }
                         }
                         Command::Poke(origin) => {
-                            if let Some(w) = watched.get_mut(&origin) {
-                                w.busy_until = now + BUSY_FOR;
-                                w.due = w.due.min(now + interval);
+                            for end in [End::Own, End::Peer] {
+                                if let Some(w) = watched.get_mut(&(origin, end)) {
+                                    w.busy_until = now + BUSY_FOR;
+                                    w.due = w.due.min(now + interval);
+                                }
                             }
                         }
                     }
@@ -159,12 +183,17 @@ fn watch_loop(
                 // Many busy sockets share the budget: never less than
                 // TIME_PER_SOCKET per socket between two reads of one.
                 let busy = poll_period(interval, watched.len());
-                watched.retain(|origin, w| {
+                watched.retain(|&(origin, end), w| {
                     if w.due > now {
                         return true;
                     }
+                    // A peer end never seen: that connection did not reach
+                    // our server. Stop looking once the busy time is over.
+                    if end == End::Peer && w.last.is_none() && now >= w.busy_until {
+                        return false;
+                    }
                     let before = w.last;
-                    let keep = poll_one(reader, *origin, w, events);
+                    let keep = poll_one(reader, (origin, end), w, events);
                     if w.last != before {
                         w.busy_until = now + BUSY_FOR;
                     }
@@ -186,7 +215,7 @@ fn watch_loop(
 /// Reads one socket, reports a change; returns false to stop watching it.
 fn poll_one(
     reader: &mut StateReader,
-    origin: Origin,
+    (origin, end): (Origin, End),
     w: &mut Watched,
     events: &EventSender,
 ) -> bool {
@@ -204,15 +233,22 @@ fn poll_one(
             return true;
         }
         w.last = Some(observation.state);
-        events.emit(
-            origin,
-            EventKind::TcpState {
+        let kind = match end {
+            End::Own => EventKind::TcpState {
                 state: observation.state,
                 time_wait_left_ms: observation
                     .time_wait_left
                     .map(|left| left.as_millis() as u64),
             },
-        );
+            End::Peer => EventKind::PeerTcpState {
+                state: observation.state,
+            },
+        };
+        events.emit(origin, kind);
     }
-    !matches!(observation.state, TcpState::Closed | TcpState::TimeWait)
+    match end {
+        End::Own => !matches!(observation.state, TcpState::Closed | TcpState::TimeWait),
+        // Past SYN_RECV, the server thread reports this socket itself.
+        End::Peer => w.last.is_none_or(|state| state == TcpState::SynRecv),
+    }
 }
