@@ -283,6 +283,7 @@ pub fn kind_name(kind: &EventKind) -> &'static str {
         EventKind::Closed { .. } => "closed",
         EventKind::TcpState { .. } => "tcp_state",
         EventKind::PeerTcpState { .. } => "peer_tcp_state",
+        EventKind::Segment { .. } => "segment",
         EventKind::Held { .. } => "held",
         EventKind::Stopped => "stopped",
         EventKind::Error { .. } => "error",
@@ -341,6 +342,16 @@ impl fmt::Display for Describe<'_> {
                 time_wait_left_ms: Some(ms),
             } => write!(f, "TCP state {state} ({:.1} s left)", *ms as f64 / 1000.0),
             EventKind::TcpState { state, .. } => write!(f, "TCP state {state}"),
+            EventKind::Segment { segment } => write!(
+                f,
+                "segment {} {} -> {} seq={} ack={} len={}",
+                segment.flags,
+                segment.src,
+                segment.dst,
+                segment.seq,
+                segment.ack,
+                segment.payload_len
+            ),
             EventKind::PeerTcpState { state } => {
                 write!(f, "server's end (not accepted yet): TCP state {state}")
             }

@@ -72,9 +72,13 @@ fn the_diagram_lists_the_steps_of_a_connection_made_in_the_app() {
             && app.clients.tabs()[0].tcp().map(|t| t.state) == Some(TcpState::Closed)
     });
     click(&mut h, "Diagram");
-    // The handshake, drawn from the state machine...
-    assert_shown(&h, "╌╌ SYN ╌╌▶");
-    assert_shown(&h, "◀╌╌ SYN+ACK ╌╌");
+    // The handshake, drawn from the state machine (or captured, see below)...
+    if may_capture() {
+        assert_shown(&h, "━━ SYN seq=0 ━━▶");
+    } else {
+        assert_shown(&h, "╌╌ SYN ╌╌▶");
+        assert_shown(&h, "◀╌╌ SYN+ACK ╌╌");
+    }
     assert_shown(&h, "SYN_SENT");
     assert_shown(&h, "SYN_RECV");
     assert_shown(&h, "are inferred");
@@ -85,7 +89,9 @@ fn the_diagram_lists_the_steps_of_a_connection_made_in_the_app() {
     assert_shown(&h, "◀── \"Good bye!\\n\" ──");
     // ...and the close: the server first, so its socket waits in TIME_WAIT.
     assert_shown(&h, "close() (said exit)");
-    assert_shown(&h, "◀╌╌ FIN ╌╌");
+    if !may_capture() {
+        assert_shown(&h, "◀╌╌ FIN ╌╌");
+    }
     assert_shown(&h, "TIME_WAIT");
     assert_shown(&h, "CLOSED");
 }
@@ -179,12 +185,66 @@ fn holding_syn_recv_shows_the_servers_end_waiting_before_accept() {
     );
     click(&mut h, "Diagram");
     assert_shown(&h, "SYN_RECV");
-    wait_until(&mut h, "accept() and the greeting", |app| {
-        app.clients.tabs()[0].is_your_turn() && app.server.threads().rows().len() == 1
+    wait_until(
+        &mut h,
+        "accept(), the greeting and the end of the hold",
+        |app| {
+            let tab = &app.clients.tabs()[0];
+            tab.is_your_turn()
+                && app.server.threads().rows().len() == 1
+                && tab
+                    .conversation()
+                    .iter()
+                    .any(|l| l.text.contains("now ESTABLISHED: accept() can return it"))
+        },
+    );
+}
+
+/// True when this process may capture segments (root; CI runs as root).
+fn may_capture() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let uid = status.lines().find(|l| l.starts_with("Uid:"));
+    uid.is_some_and(|l| l.split_whitespace().nth(2) == Some("0"))
+}
+
+/// With the privilege to capture, the diagram draws the real segments,
+/// numbered from each side's first sequence number; without it, one line
+/// says how to grant it and the arrows stay inferred.
+#[test]
+fn the_diagram_draws_the_real_segments_when_it_may_capture() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path(), Arc::default());
+    client_at_prompt(&mut h);
+    type_and_enter(&mut h, "exit");
+    wait_until(&mut h, "the server's TIME_WAIT", |app| {
+        app.server.threads().rows()[0].tcp.map(|t| t.state) == Some(TcpState::TimeWait)
+            && app.clients.tabs()[0].tcp().map(|t| t.state) == Some(TcpState::Closed)
     });
-    let accepted = h.state().clients.tabs()[0]
-        .conversation()
-        .iter()
-        .any(|l| l.text.contains("now ESTABLISHED: accept() can return it"));
-    assert!(accepted, "the tab says when the hold ends");
+    click(&mut h, "Diagram");
+    if !may_capture() {
+        assert_shown(&h, "setcap cap_net_raw+ep");
+        assert_shown(&h, "╌╌ SYN ╌╌▶");
+        return;
+    }
+    assert!(h.state().segments_unavailable().is_none());
+
+    // The client's last ACK is captured a moment after its CLOSED is seen.
+    wait_until(&mut h, "the last ACK on the wire", |app| {
+        let tab = app.clients.tabs()[0].origin().expect("connected");
+        app.transcript
+            .events_of(tab)
+            .iter()
+            .filter(|e| matches!(e.kind, tcp_playground::net::EventKind::Segment { .. }))
+            .count()
+            >= 13
+    });
+    assert_shown(&h, "━━ SYN seq=0 ━━▶");
+    assert_shown(&h, "◀━━ SYN+ACK seq=0 ack=1 ━━");
+    assert_shown(&h, "━━ ACK seq=1 ack=1 ━━▶");
+    assert_shown(&h, "◀━━ PSH+ACK seq=1 ack=1 len=9 ━━");
+    assert_shown(&h, "◀━━ FIN+ACK");
+    assert!(
+        h.query_all_by_label_contains("╌╌ SYN ╌╌▶").next().is_none(),
+        "no inferred handshake once it was captured"
+    );
 }

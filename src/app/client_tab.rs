@@ -59,6 +59,8 @@ pub struct DiagramData {
     pub rows: Vec<super::diagram::Row>,
     /// The server lane's title (its thread's name).
     pub server_title: String,
+    /// Why real segments are not captured (and how to allow it), if not.
+    pub capture_note: Option<String>,
 }
 
 /// Who said a line of the conversation.
@@ -238,10 +240,13 @@ impl ClientTab {
 
     /// Applies an event of this tab's connection.
     pub fn apply(&mut self, event: &NetEvent) {
-        // Any other event means the held step was taken.
+        // Any other event means the held step was taken, except what other
+        // threads report about the connection meanwhile (states, segments).
         self.held = match &event.kind {
             EventKind::Held { step } => Some(step.clone()),
-            EventKind::TcpState { .. } | EventKind::PeerTcpState { .. } => self.held.take(),
+            EventKind::TcpState { .. }
+            | EventKind::PeerTcpState { .. }
+            | EventKind::Segment { .. } => self.held.take(),
             _ => None,
         };
         let time = event
@@ -361,6 +366,9 @@ impl ClientTab {
         });
         match (self.view, diagram) {
             (TabView::Diagram, Some(diagram)) => {
+                if let Some(note) = &diagram.capture_note {
+                    ui.label(egui::RichText::new(format!("Real segments: {note}")).small());
+                }
                 super::diagram::ui(ui, &diagram.rows, &self.title(), &diagram.server_title);
             }
             (TabView::Diagram, None) => {

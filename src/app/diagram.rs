@@ -12,6 +12,7 @@
 
 use chrono::{DateTime, Local, Utc};
 
+use crate::net::capture::{Flags, Segment};
 use crate::net::lifecycle::{Role, between};
 use crate::net::tcp_state::TcpState;
 use crate::net::{EventKind, NetEvent};
@@ -53,6 +54,16 @@ pub enum Row {
         /// `None` when inferred (segments the kernel sent on its own).
         time: Option<DateTime<Utc>>,
     },
+    /// A real segment, captured on the wire.
+    Segment {
+        from: Lane,
+        /// Flags and the numbers relative to each side's first sequence
+        /// number, e.g. `SYN+ACK seq=0 ack=1`.
+        label: String,
+        /// The raw numbers and what the segment does.
+        detail: String,
+        time: DateTime<Utc>,
+    },
     /// A call on one lane, e.g. `close()`, with why.
     Note {
         lane: Lane,
@@ -69,10 +80,16 @@ pub fn build(client: &[&NetEvent], server: &[&NetEvent]) -> Vec<Row> {
         .chain(server.iter().map(|e| (Lane::Server, *e)))
         .collect();
     merged.sort_by_key(|(_, e)| e.time);
+    let wire = Wire::of(client);
     let mut rows = Vec::new();
     let mut last = [lane_origin(Lane::Client), lane_origin(Lane::Server)];
     for (lane, event) in merged {
         match &event.kind {
+            EventKind::Segment { segment } => {
+                wire.draw(segment, event.time, &mut rows, &mut last);
+            }
+            // Captured: the segments draw the handshake themselves.
+            EventKind::Connected { .. } if wire.handshake_seen => {}
             EventKind::Connected { .. } => {
                 // The handshake, in textbook order: each side's short state
                 // beside the segment that starts it.
@@ -118,6 +135,9 @@ pub fn build(client: &[&NetEvent], server: &[&NetEvent]) -> Vec<Row> {
                     text: format!("close() ({reason})"),
                     time: event.time,
                 });
+                if wire.close_seen {
+                    continue;
+                }
                 rows.push(Row::Arrow {
                     from: lane,
                     label: "FIN".to_owned(),
@@ -140,6 +160,112 @@ pub fn build(client: &[&NetEvent], server: &[&NetEvent]) -> Vec<Row> {
         }
     }
     rows
+}
+
+/// What was captured of a connection: which side is the client, each
+/// side's first sequence number, and whether the handshake and the close
+/// were seen (then they are drawn from the segments, not inferred).
+struct Wire {
+    client: Option<std::net::SocketAddr>,
+    client_isn: Option<u32>,
+    server_isn: Option<u32>,
+    handshake_seen: bool,
+    close_seen: bool,
+}
+
+impl Wire {
+    /// Reads the client's events (the recorder files segments there).
+    fn of(client: &[&NetEvent]) -> Wire {
+        let mut wire = Wire {
+            client: None,
+            client_isn: None,
+            server_isn: None,
+            handshake_seen: false,
+            close_seen: false,
+        };
+        for event in client {
+            match &event.kind {
+                EventKind::Dialing { local, .. } | EventKind::Connected { local, .. } => {
+                    wire.client = Some(*local);
+                }
+                EventKind::Segment { segment } if segment.flags.contains(Flags::SYN) => {
+                    if segment.flags.contains(Flags::ACK) {
+                        wire.server_isn = Some(segment.seq);
+                    } else {
+                        wire.client_isn = Some(segment.seq);
+                    }
+                    wire.handshake_seen = true;
+                }
+                EventKind::Segment { segment } if segment.flags.contains(Flags::FIN) => {
+                    wire.close_seen = true;
+                }
+                _ => {}
+            }
+        }
+        wire
+    }
+
+    /// Adds one captured segment, with the short state its sender enters
+    /// when it sends a SYN (SYN_SENT) or a SYN+ACK (SYN_RECV), inferred
+    /// unless it was seen.
+    fn draw(
+        &self,
+        segment: &Segment,
+        time: DateTime<Utc>,
+        rows: &mut Vec<Row>,
+        last: &mut [TcpState; 2],
+    ) {
+        let from = if Some(segment.src) == self.client {
+            Lane::Client
+        } else {
+            Lane::Server
+        };
+        let (own_isn, peer_isn) = match from {
+            Lane::Client => (self.client_isn, self.server_isn),
+            Lane::Server => (self.server_isn, self.client_isn),
+        };
+        let syn = segment.flags.contains(Flags::SYN);
+        let entered = match (from, syn) {
+            (Lane::Client, true) => Some(TcpState::SynSent),
+            (Lane::Server, true) => Some(TcpState::SynRecv),
+            _ => None,
+        };
+        if let Some(state) = entered
+            && last[from as usize] != state
+        {
+            rows.push(Row::State {
+                lane: from,
+                state,
+                time: None,
+                why: Some(format!(
+                    "Sending {} puts this socket in {state}; on loopback the answer comes within \
+                     microseconds, too soon to observe.",
+                    segment.flags
+                )),
+            });
+            last[from as usize] = state;
+        }
+        let relative = |n: u32, isn: Option<u32>| isn.map_or(n, |isn| n.wrapping_sub(isn));
+        let mut label = format!("{} seq={}", segment.flags, relative(segment.seq, own_isn));
+        if segment.flags.contains(Flags::ACK) {
+            label.push_str(&format!(" ack={}", relative(segment.ack, peer_isn)));
+        }
+        if segment.payload_len > 0 {
+            label.push_str(&format!(" len={}", segment.payload_len));
+        }
+        let detail = format!(
+            "Captured on the wire: {}\n\nseq and ack are shown relative to each side's first \
+             sequence number (the one its SYN chose at random), so the handshake reads 0, 0/1, \
+             1/1. A SYN or FIN counts as one byte: its ACK is seq + 1.",
+            segment
+        );
+        rows.push(Row::Segment {
+            from,
+            label,
+            detail,
+            time,
+        });
+    }
 }
 
 /// Adds an observed state to `lane`, after the states the state machine
@@ -204,12 +330,14 @@ pub fn ui(ui: &mut egui::Ui, rows: &[Row], client_title: &str, server_title: &st
         weak: ui.visuals().weak_text_color(),
         strong: ui.visuals().strong_text_color(),
         link: ui.visuals().hyperlink_color,
+        wire: ui.visuals().warn_fg_color,
     };
     let row_height = ui.text_style_height(&egui::TextStyle::Monospace) + 4.0;
     ui.label(
         egui::RichText::new(
             "Grey italics and dashed arrows are inferred: too short to observe, or sent by \
-             the kernel without being captured (hover for why). The rest is real.",
+             the kernel without being captured (hover for why). The rest is real; heavy \
+             arrows are segments captured on the wire.",
         )
         .weak()
         .small(),
@@ -259,6 +387,8 @@ struct Colors {
     weak: egui::Color32,
     strong: egui::Color32,
     link: egui::Color32,
+    /// Captured segments.
+    wire: egui::Color32,
 }
 
 type Cell = Option<(egui::RichText, Option<String>)>;
@@ -320,6 +450,24 @@ fn cells(row: &Row, colors: &Colors) -> [Cell; 4] {
             };
             [time_cell(time), None, Some((text.monospace(), hover)), None]
         }
+        Row::Segment {
+            from,
+            label,
+            detail,
+            time,
+        } => {
+            let arrow = match from {
+                Lane::Client => format!("━━ {label} ━━▶"),
+                Lane::Server => format!("◀━━ {label} ━━"),
+            };
+            let text = egui::RichText::new(arrow).monospace().color(colors.wire);
+            [
+                time_cell(&Some(*time)),
+                None,
+                Some((text, Some(detail.clone()))),
+                None,
+            ]
+        }
         Row::Note { lane, text, time } => {
             let note = egui::RichText::new(text).italics();
             let [client, server] = in_lane(*lane, Some((note, Some(text.clone()))));
@@ -359,8 +507,72 @@ mod tests {
                 }
                 Row::Arrow { from, label, .. } => format!("{from:?}> {label}"),
                 Row::Note { lane, text, .. } => format!("{lane:?} {text}"),
+                Row::Segment { from, label, .. } => format!("{from:?}>> {label}"),
             })
             .collect()
+    }
+
+    fn segment(ms: i64, from: &str, to: &str, flags: &str, seq: u32, ack: u32) -> NetEvent {
+        let time = DateTime::from_timestamp_millis(1_000_000 + ms).unwrap();
+        at(
+            ms,
+            Origin::Client(1),
+            EventKind::Segment {
+                segment: Segment {
+                    time,
+                    src: from.parse().unwrap(),
+                    dst: to.parse().unwrap(),
+                    seq,
+                    ack,
+                    flags: flags.parse().unwrap(),
+                    window: 512,
+                    payload_len: 0,
+                },
+            },
+        )
+    }
+
+    #[test]
+    fn captured_segments_replace_the_inferred_arrows_numbered_from_each_syn() {
+        let (c, s) = (Origin::Client(1), Origin::ServerConn(1));
+        let (me, server) = ("127.0.0.1:40000", "127.0.0.1:6000");
+        let local: std::net::SocketAddr = me.parse().unwrap();
+        let peer: std::net::SocketAddr = server.parse().unwrap();
+        let client = [
+            at(0, c, EventKind::Dialing { local, peer }),
+            segment(1, me, server, "SYN", 100, 0),
+            segment(2, server, me, "SYN+ACK", 500, 101),
+            segment(3, me, server, "ACK", 101, 501),
+            at(4, c, EventKind::Connected { local, peer }),
+            at(
+                8,
+                c,
+                EventKind::Closed {
+                    reason: CloseReason::Exit,
+                },
+            ),
+            segment(9, me, server, "FIN+ACK", 101, 501),
+            segment(10, server, me, "ACK", 501, 102),
+        ];
+        let server_events = [at(5, s, state(TcpState::Established))];
+        let rows = build(
+            &client.iter().collect::<Vec<_>>(),
+            &server_events.iter().collect::<Vec<_>>(),
+        );
+        assert_eq!(
+            labels(&rows),
+            [
+                "Client SYN_SENT?",
+                "Client>> SYN seq=0",
+                "Server SYN_RECV?",
+                "Server>> SYN+ACK seq=0 ack=1",
+                "Client>> ACK seq=1 ack=1",
+                "Server ESTABLISHED",
+                "Client close() (said exit)",
+                "Client>> FIN+ACK seq=1 ack=1",
+                "Server>> ACK seq=1 ack=2",
+            ]
+        );
     }
 
     #[test]

@@ -24,6 +24,7 @@ use super::save::{FileChooser, NativeDialog, SaveOutcome, Saver, default_save_fo
 use super::server_panel::ServerPanel;
 use super::threads::ThreadRow;
 use super::transcript_view::TranscriptView;
+use crate::net::capture::SegmentRecorder;
 use crate::net::tcp_state::SocketKey;
 use crate::net::watch::{QUIET_INTERVAL, StateWatcher, WATCH_INTERVAL};
 use crate::net::{EventKind, EventSender, NetEvent, Origin};
@@ -69,6 +70,11 @@ pub struct PlaygroundApp {
     /// cannot (then `states_unavailable` says why).
     watcher: Option<StateWatcher>,
     states_unavailable: Option<String>,
+    /// Captures the real segments of the tabs' connections; `None` where
+    /// the process may not capture (then `segments_unavailable` says how
+    /// to allow it).
+    segments: Option<SegmentRecorder>,
+    segments_unavailable: Option<String>,
 }
 
 /// Counts frames and events, and logs them every few seconds at debug
@@ -130,8 +136,52 @@ impl PlaygroundApp {
             stats: FrameStats::default(),
             watcher: None,
             states_unavailable: None,
+            segments: None,
+            segments_unavailable: None,
         }
         .with_watcher()
+        .with_segments()
+    }
+
+    /// Starts capturing segments, or notes why it cannot (no privilege:
+    /// the note says how to grant it; the diagram keeps inferred arrows).
+    fn with_segments(mut self) -> Self {
+        match SegmentRecorder::start(self.sender.clone()) {
+            Ok(recorder) => self.segments = Some(recorder),
+            Err(e) => self.segments_unavailable = Some(e.to_string()),
+        }
+        self
+    }
+
+    /// Why real segments are not drawn, when they are not.
+    pub fn segments_unavailable(&self) -> Option<&str> {
+        self.segments_unavailable.as_deref()
+    }
+
+    /// Tells the segment recorder about a connection an event reveals: the
+    /// server's port (every connection to it), and which tab owns which
+    /// connection, so its segments join that tab's events.
+    fn record_segments(&self, event: &NetEvent) {
+        let Some(recorder) = &self.segments else {
+            return;
+        };
+        match (&event.kind, event.origin) {
+            (EventKind::Listening { addr }, _) => recorder.watch_port(addr.port()),
+            (
+                EventKind::Dialing { local, peer } | EventKind::Connected { local, peer },
+                Origin::Client(_),
+            ) => {
+                recorder.watch_port(peer.port());
+                recorder.attach(
+                    event.origin,
+                    SocketKey {
+                        local: *local,
+                        remote: *peer,
+                    },
+                );
+            }
+            _ => {}
+        }
     }
 
     /// Starts the TCP state watcher, or notes why it cannot run.
@@ -231,6 +281,7 @@ impl PlaygroundApp {
         for event in self.events.try_iter().take(MAX_EVENTS_PER_FRAME) {
             applied += 1;
             self.watch_new_socket(&event);
+            self.record_segments(&event);
             match event.origin {
                 Origin::Listener | Origin::ServerConn(_) => self.server.apply(&event),
                 Origin::Client(_) => self.clients.apply(&event),
@@ -303,6 +354,7 @@ fn diagram_for(
     tab: &ClientTab,
     transcript: &TranscriptView,
     rows: &[ThreadRow],
+    capture_note: Option<&str>,
 ) -> Option<DiagramData> {
     let client = tab.origin()?;
     let local = tab.local()?;
@@ -314,6 +366,7 @@ fn diagram_for(
     Some(DiagramData {
         rows: super::diagram::build(&transcript.events_of(client), &server_events),
         server_title: server_row.map_or_else(|| "server".to_owned(), |r| r.thread.clone()),
+        capture_note: capture_note.map(str::to_owned),
     })
 }
 
@@ -362,7 +415,8 @@ impl eframe::App for PlaygroundApp {
             ui.heading("Clients");
             let transcript = &self.transcript;
             let rows = self.server.threads().rows();
-            let diagram_for = |tab: &ClientTab| diagram_for(tab, transcript, rows);
+            let capture_note = self.segments_unavailable.as_deref();
+            let diagram_for = |tab: &ClientTab| diagram_for(tab, transcript, rows, capture_note);
             self.clients.ui(ui, &self.sender, &diagram_for);
         });
     }

@@ -47,11 +47,13 @@
 
 use crossbeam_channel::Sender;
 
+pub mod recorder;
 pub mod segment;
 
 #[cfg(target_os = "linux")]
 pub mod linux;
 
+pub use recorder::SegmentRecorder;
 pub use segment::{Flags, NotASegment, Segment, parse_ethernet, parse_ip};
 
 /// Why a capture could not start.

@@ -160,6 +160,12 @@ pub enum EventKind {
     PeerTcpState {
         state: crate::net::tcp_state::TcpState,
     },
+    /// A real segment of this connection, captured on the wire (see
+    /// [`crate::net::capture::SegmentRecorder`]); the event's time is
+    /// when the capture read it.
+    Segment {
+        segment: crate::net::capture::Segment,
+    },
     /// Step mode holds this thread before `step` (see [`crate::net::gate`]).
     Held { step: String },
     /// The listener stopped: every connection is closed and every thread joined.

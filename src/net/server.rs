@@ -85,7 +85,8 @@ struct Shared {
     wake_peer: Mutex<Option<SocketAddr>>,
     /// A second handle on the listening socket, to change its options
     /// (deferred accept) while the listener thread is in `accept()`.
-    listener: Socket,
+    /// Taken (closed) when the listener stops, so the port is free again.
+    listener: Mutex<Option<Socket>>,
 }
 
 /// The handle the server keeps on one client thread's connection.
@@ -141,7 +142,7 @@ impl Server {
             paused: Mutex::new(PauseState::default()),
             resume: Condvar::new(),
             wake_peer: Mutex::new(None),
-            listener: handle,
+            listener: Mutex::new(Some(handle)),
         });
         shared
             .events
@@ -153,7 +154,9 @@ impl Server {
             .spawn(move || {
                 let (alive_tx, alive_rx) = bounded::<()>(0);
                 accept_loop(&listener, &for_thread, &alive_tx);
+                // Both handles closed: the port is free at once.
                 drop(listener);
+                drop(lock(&for_thread.listener).take());
                 stop_all_clients(&for_thread, alive_tx, &alive_rx);
                 for_thread.events.emit(Origin::Listener, EventKind::Stopped);
                 drop(finished_tx);
@@ -242,7 +245,13 @@ impl Server {
     /// `hold` (see [`crate::net::sys::set_defer_accept`]). Fails with a
     /// message for the user where the system has no such option.
     pub fn set_defer_accept(&self, hold: Duration) -> Result<(), NetError> {
-        super::sys::set_defer_accept(&self.shared.listener, hold).map_err(NetError::DeferAccept)
+        match &*lock(&self.shared.listener) {
+            Some(listener) => {
+                super::sys::set_defer_accept(listener, hold).map_err(NetError::DeferAccept)
+            }
+            // Stopped: there is no listener left to change.
+            None => Ok(()),
+        }
     }
 
     /// True while `accept()` is paused.

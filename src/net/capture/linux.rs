@@ -156,16 +156,8 @@ pub(crate) fn run(
     // does not costs nothing but the parse.
     let mut buf = [0u8; SNAPLEN];
     loop {
-        // Commands first, so a port watched before a connection starts is
-        // in the list before that connection's SYN is looked at.
-        loop {
-            match commands.try_recv() {
-                Ok(Command::Watch(port)) if !ports.contains(&port) => ports.push(port),
-                Ok(Command::Watch(_)) => {}
-                Ok(Command::Unwatch(port)) => ports.retain(|p| *p != port),
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => return,
-            }
+        if !apply_commands(&mut ports, &commands) {
+            return;
         }
         let n = match (&socket).read(&mut buf) {
             Ok(n) => n,
@@ -182,9 +174,29 @@ pub(crate) fn run(
         let Ok(segment) = parse_ethernet(&buf[..n], Utc::now()) else {
             continue;
         };
+        // Again after the read: a port watched while the thread waited in
+        // read() (just before a connection starts) must count for the
+        // frame that woke it, which may be that connection's SYN.
+        if !apply_commands(&mut ports, &commands) {
+            return;
+        }
         let watched = ports.contains(&segment.src.port()) || ports.contains(&segment.dst.port());
         if watched && on_segment.send(segment).is_err() {
             return;
+        }
+    }
+}
+
+/// Applies the commands waiting in the channel to the list of watched
+/// ports; false once the [`super::Capture`] handle is gone.
+fn apply_commands(ports: &mut Vec<u16>, commands: &Receiver<Command>) -> bool {
+    loop {
+        match commands.try_recv() {
+            Ok(Command::Watch(port)) if !ports.contains(&port) => ports.push(port),
+            Ok(Command::Watch(_)) => {}
+            Ok(Command::Unwatch(port)) => ports.retain(|p| *p != port),
+            Err(TryRecvError::Empty) => return true,
+            Err(TryRecvError::Disconnected) => return false,
         }
     }
 }
