@@ -30,7 +30,7 @@
 use std::io::{ErrorKind, Read};
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use socket2::{Domain, Protocol, SockFilter, Socket, Type};
 
@@ -125,6 +125,9 @@ pub(crate) fn open() -> Result<Socket, CaptureError> {
     drain(&socket)?;
     socket.attach_filter(&program(&LOOPBACK_TCP))?;
     socket.set_read_timeout(Some(READ_TIMEOUT))?;
+    // Each frame comes with the time the kernel got it: the capture thread
+    // may read it much later on a busy machine.
+    crate::net::sys::enable_receive_timestamps(&socket)?;
     Ok(socket)
 }
 
@@ -159,8 +162,8 @@ pub(crate) fn run(
         if !apply_commands(&mut ports, &commands) {
             return;
         }
-        let n = match (&socket).read(&mut buf) {
-            Ok(n) => n,
+        let (n, stamp) = match crate::net::sys::recv_timestamped(&socket, &mut buf) {
+            Ok(received) => received,
             // The read timeout: nothing arrived, look at the commands again.
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => continue,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
@@ -171,7 +174,10 @@ pub(crate) fn run(
                 return;
             }
         };
-        let Ok(segment) = parse_ethernet(&buf[..n], Utc::now()) else {
+        let time = stamp
+            .and_then(|since_epoch| i64::try_from(since_epoch.as_nanos()).ok())
+            .map_or_else(Utc::now, DateTime::from_timestamp_nanos);
+        let Ok(segment) = parse_ethernet(&buf[..n], time) else {
             continue;
         };
         // Again after the read: a port watched while the thread waited in

@@ -51,7 +51,8 @@ const IPV6_EXTENSION_HEADERS: [u8; 11] = [0, 43, 44, 50, 51, 60, 135, 139, 140, 
 /// show the bytes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Segment {
-    /// When the capture read it (within microseconds of the kernel seeing it).
+    /// When the kernel received it on the loopback device (its own
+    /// timestamp), or when the capture read it where the kernel gave none.
     pub time: DateTime<Utc>,
     /// The sender's address and port.
     pub src: SocketAddr,
