@@ -21,8 +21,9 @@
 //! | [`net::config`] | settings parsed from what the user typed, checked once |
 //! | [`net::tcp_state`] | a socket's real TCP state, asked of the kernel |
 //! | [`net::watch`], [`net::lifecycle`] | state changes as events; the state machine fills in what is too short to see |
+//! | [`net::linger`] | closing with bytes still queued: FIN_WAIT_1 and LAST_ACK held for a class |
 //! | [`net::capture`] | the real segments on loopback (needs `CAP_NET_RAW`) |
-//! | [`net::sys`] | the one socket option set with `unsafe` (deferred accept), and why |
+//! | [`net::sys`] | the few socket calls made with `unsafe` (deferred accept, the kernel's time of a captured frame), and why |
 //! | [`net::gate`] | step mode: server threads wait before each step until "next" |
 //! | [`transcript`] | the list of events, saved as text, JSON Lines or CSV |
 //! | [`cli`] | `serve` and `connect`: the same code without a window |
@@ -33,8 +34,8 @@
 //! listener sends commands back through handles ([`net::Server`],
 //! [`net::Client`]). No state is shared that one side locks every frame.
 
-// `unsafe` is refused everywhere except `net::sys`, which needs one
-// system call that no safe crate wraps, and says why.
+// `unsafe` is refused everywhere except `net::sys`, which needs a few
+// system calls that no safe crate wraps, and says why.
 #![deny(unsafe_code)]
 
 pub mod app;

@@ -285,6 +285,8 @@ pub fn kind_name(kind: &EventKind) -> &'static str {
         EventKind::PeerTcpState { .. } => "peer_tcp_state",
         EventKind::Segment { .. } => "segment",
         EventKind::Held { .. } => "held",
+        EventKind::FinQueued { .. } => "fin_queued",
+        EventKind::Drained { .. } => "drained",
         EventKind::Stopped => "stopped",
         EventKind::Error { .. } => "error",
     }
@@ -356,6 +358,15 @@ impl fmt::Display for Describe<'_> {
                 write!(f, "server's end (not accepted yet): TCP state {state}")
             }
             EventKind::Held { step } => write!(f, "step mode: waiting before {step}"),
+            EventKind::FinQueued { behind: 0 } => f.write_str("close hold: shutdown(): FIN sent"),
+            EventKind::FinQueued { behind } => write!(
+                f,
+                "close hold: shutdown(): FIN queued after {behind} bytes the peer has not read"
+            ),
+            EventKind::Drained { bytes } => write!(
+                f,
+                "close hold: stopped reading, then read and dropped {bytes} bytes up to the FIN"
+            ),
             EventKind::Stopped => f.write_str("Server stopped"),
             EventKind::Error { message } => write!(f, "error: {message}"),
         }

@@ -200,6 +200,45 @@ fn holding_syn_recv_shows_the_servers_end_waiting_before_accept() {
     );
 }
 
+/// "Hold FIN": after `exit` the server closes first with bytes the tab is
+/// not reading, so its FIN waits and its socket stays in FIN_WAIT_1; then
+/// the tab closes the same way and waits in LAST_ACK. The diagram notes
+/// each held close.
+#[test]
+fn holding_fin_shows_fin_wait_1_then_last_ack() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path(), Arc::default());
+    start_server(&mut h);
+    h.get_by_label("Hold FIN").click();
+    h.step();
+    assert!(h.state().server.hold_close());
+    click(&mut h, "New client");
+    wait_until(&mut h, "the prompt", |app| {
+        app.clients.tabs()[0].is_your_turn()
+    });
+    type_and_enter(&mut h, "exit");
+    wait_until(&mut h, "the server's end held in FIN_WAIT_1", |app| {
+        app.server.threads().rows()[0].tcp.map(|t| t.state) == Some(TcpState::FinWait1)
+    });
+    assert_shown(&h, "FIN_WAIT_1");
+    wait_until(&mut h, "the tab's end held in LAST_ACK", |app| {
+        app.clients.tabs()[0].tcp().map(|t| t.state) == Some(TcpState::LastAck)
+    });
+    assert_shown(&h, "LAST_ACK");
+    wait_until(&mut h, "the end of the close", |app| {
+        app.clients.tabs()[0].tcp().map(|t| t.state) == Some(TcpState::Closed)
+            && app.server.threads().rows()[0].tcp.map(|t| t.state) == Some(TcpState::TimeWait)
+    });
+    click(&mut h, "Diagram");
+    assert!(
+        h.query_all_by_label_contains("so the FIN waits behind them (close hold)")
+            .count()
+            >= 2,
+        "both closes are noted as held"
+    );
+    assert_shown(&h, "stopped reading for the close hold");
+}
+
 /// True when this process may capture segments (root; CI runs as root).
 fn may_capture() -> bool {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

@@ -59,6 +59,25 @@ fn observed_after_connect(states: &[(String, bool)]) -> Vec<&str> {
     seen
 }
 
+/// How long `who` was observed in `state`: from that line's time to the
+/// time of its next observed state, in milliseconds.
+fn observed_for_ms(output: &str, who: &str, state: &str) -> Option<f64> {
+    let times: Vec<(&str, f64)> = output
+        .lines()
+        .filter_map(|line| {
+            let w: Vec<&str> = line.split_whitespace().collect();
+            match w.as_slice() {
+                [ms, label, state, "observed", ..] if *label == who => {
+                    Some((*state, ms.parse().ok()?))
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    let i = times.iter().position(|(s, _)| *s == state)?;
+    Some(times.get(i + 1)?.1 - times[i].1)
+}
+
 fn observed(states: &[(String, bool)]) -> Vec<&str> {
     states
         .iter()
@@ -206,9 +225,10 @@ fn with_privilege_the_real_segments_follow_the_handshake_arithmetic() {
 
 /// In slow motion, both half-closed states are observed, whichever side
 /// closes first: the passive closer in CLOSE_WAIT, the active one in
-/// FIN_WAIT_2, then TIME_WAIT on the active side. Deferred accept holds
-/// the server's end in SYN_RECV first, so that is observed too. 10 runs
-/// out of 10.
+/// FIN_WAIT_2, then TIME_WAIT on the active side. The close hold keeps
+/// the passive closer in LAST_ACK (its FIN waits behind bytes the other
+/// end is not reading). Deferred accept holds the server's end in SYN_RECV
+/// first, so that is observed too. 10 runs out of 10.
 fn slow_motion_shows_the_half_closed_states(close: &str, active: &str, passive: &str) {
     for run in 1..=10 {
         let out = trace_with(&["trace", "--slow", "--close", close]);
@@ -219,23 +239,47 @@ fn slow_motion_shows_the_half_closed_states(close: &str, active: &str, passive: 
             "{close} closes first, run {run}: {active} saw {active_states:?}\n{out}"
         );
         assert!(
-            passive_states.contains("ESTABLISHED CLOSE_WAIT") && passive_states.ends_with("CLOSED"),
+            passive_states.contains("ESTABLISHED CLOSE_WAIT")
+                && passive_states.ends_with("CLOSE_WAIT LAST_ACK CLOSED"),
             "{close} closes first, run {run}: {passive} saw {passive_states:?}\n{out}"
+        );
+        // The hold is 1 s; allow for the polling and a busy machine.
+        let last_ack = observed_for_ms(&out, passive, "LAST_ACK").unwrap_or(0.0);
+        assert!(
+            last_ack >= 700.0,
+            "run {run}: {passive} held LAST_ACK for {last_ack} ms\n{out}"
         );
         let server_states = observed(&states_of(&out, "client-1")).join(" ");
         assert!(
             server_states.starts_with("SYN_RECV ESTABLISHED"),
             "run {run}: the server's end is held in SYN_RECV: {server_states:?}\n{out}"
         );
+        assert!(
+            out.contains("FIN queued after") && out.contains("up to the FIN"),
+            "run {run}: the close hold is in the timeline\n{out}"
+        );
+        if close == "server" {
+            // The server closes first with bytes the tab is not reading:
+            // its FIN waits, FIN_WAIT_1 lasts the hold.
+            assert!(
+                active_states.ends_with("FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT"),
+                "run {run}: {active} saw {active_states:?}\n{out}"
+            );
+            let fin_wait_1 = observed_for_ms(&out, active, "FIN_WAIT_1").unwrap_or(0.0);
+            assert!(
+                fin_wait_1 >= 700.0,
+                "run {run}: {active} held FIN_WAIT_1 for {fin_wait_1} ms\n{out}"
+            );
+        }
     }
 }
 
 #[test]
-fn slow_motion_server_first_shows_fin_wait_2_and_close_wait() {
+fn slow_motion_server_first_holds_fin_wait_1_close_wait_fin_wait_2_last_ack() {
     slow_motion_shows_the_half_closed_states("server", "client-1", "tab-1");
 }
 
 #[test]
-fn slow_motion_client_first_shows_fin_wait_2_and_close_wait() {
+fn slow_motion_client_first_holds_close_wait_fin_wait_2_last_ack() {
     slow_motion_shows_the_half_closed_states("client", "tab-1", "client-1");
 }

@@ -83,6 +83,11 @@ pub fn build(client: &[&NetEvent], server: &[&NetEvent]) -> Vec<Row> {
     let wire = Wire::of(client);
     let mut rows = Vec::new();
     let mut last = [lane_origin(Lane::Client), lane_origin(Lane::Server)];
+    // Inferred FINs (when the close was not captured): whether each lane's
+    // FIN is drawn, and whether it still waits for its ACK (a close hold:
+    // the ACK comes when the other end reads up to the FIN).
+    let mut fin_drawn = [false; 2];
+    let mut ack_owed = [false; 2];
     for (lane, event) in merged {
         match &event.kind {
             EventKind::Segment { segment } => {
@@ -129,13 +134,69 @@ pub fn build(client: &[&NetEvent], server: &[&NetEvent]) -> Vec<Row> {
                 label: format!("\"{}\"", bytes.escaped()),
                 time: Some(event.time),
             }),
+            EventKind::FinQueued { behind } => {
+                let text = if *behind == 0 {
+                    "shutdown(): FIN sent; the other end is not reading (close hold)".to_owned()
+                } else {
+                    format!(
+                        "shutdown() with {behind} bytes still queued: the other end is not \
+                         reading, so the FIN waits behind them (close hold)"
+                    )
+                };
+                rows.push(Row::Note {
+                    lane,
+                    text,
+                    time: event.time,
+                });
+                if wire.close_seen {
+                    continue;
+                }
+                rows.push(Row::Arrow {
+                    from: lane,
+                    label: if *behind == 0 {
+                        "FIN".to_owned()
+                    } else {
+                        format!("{behind} bytes, then FIN")
+                    },
+                    time: None,
+                });
+                fin_drawn[lane as usize] = true;
+                if *behind == 0 {
+                    // The other end's kernel acknowledges it at once.
+                    rows.push(Row::Arrow {
+                        from: lane.other(),
+                        label: "ACK".to_owned(),
+                        time: None,
+                    });
+                } else {
+                    ack_owed[lane as usize] = true;
+                }
+            }
+            EventKind::Drained { bytes } => {
+                rows.push(Row::Note {
+                    lane,
+                    text: format!(
+                        "stopped reading for the close hold, then read {bytes} bytes up to the FIN"
+                    ),
+                    time: event.time,
+                });
+                let peer = lane.other() as usize;
+                if !wire.close_seen && ack_owed[peer] {
+                    rows.push(Row::Arrow {
+                        from: lane,
+                        label: "ACK".to_owned(),
+                        time: None,
+                    });
+                    ack_owed[peer] = false;
+                }
+            }
             EventKind::Closed { reason } => {
                 rows.push(Row::Note {
                     lane,
                     text: format!("close() ({reason})"),
                     time: event.time,
                 });
-                if wire.close_seen {
+                if wire.close_seen || fin_drawn[lane as usize] {
                     continue;
                 }
                 rows.push(Row::Arrow {
@@ -678,5 +739,52 @@ mod tests {
         ];
         assert_eq!(labels, expected);
         assert_eq!(lane_origin(Lane::Server), TcpState::Listen);
+    }
+
+    #[test]
+    fn a_close_hold_draws_each_fin_when_queued_and_its_ack_when_read() {
+        let (c, s) = (Origin::Client(1), Origin::ServerConn(1));
+        let closed = |reason| EventKind::Closed { reason };
+        let client = [
+            at(10, c, EventKind::Drained { bytes: 500 }),
+            at(11, c, state(TcpState::CloseWait)),
+            at(12, c, EventKind::FinQueued { behind: 300 }),
+            at(13, c, state(TcpState::LastAck)),
+            at(14, c, closed(CloseReason::Exit)),
+            at(21, c, state(TcpState::Closed)),
+        ];
+        let server = [
+            at(0, s, state(TcpState::Established)),
+            at(1, s, EventKind::FinQueued { behind: 500 }),
+            at(2, s, state(TcpState::FinWait1)),
+            at(11, s, state(TcpState::FinWait2)),
+            at(20, s, EventKind::Drained { bytes: 300 }),
+            at(21, s, closed(CloseReason::Exit)),
+            at(22, s, state(TcpState::TimeWait)),
+        ];
+        let rows = build(
+            &client.iter().collect::<Vec<_>>(),
+            &server.iter().collect::<Vec<_>>(),
+        );
+        let labels = labels(&rows);
+        let close: Vec<&str> = labels
+            .iter()
+            .map(String::as_str)
+            .filter(|l| l.contains('>') || l.contains("_WAIT") || l.contains("LAST_ACK"))
+            .collect();
+        assert_eq!(
+            close,
+            [
+                "Server> 500 bytes, then FIN",
+                "Server FIN_WAIT_1",
+                "Client> ACK",
+                "Client CLOSE_WAIT",
+                "Server FIN_WAIT_2",
+                "Client> 300 bytes, then FIN",
+                "Client LAST_ACK",
+                "Server> ACK",
+                "Server TIME_WAIT",
+            ]
+        );
     }
 }

@@ -63,7 +63,8 @@ pub struct ServerPanel {
     console: Vec<ConsoleLine>,
     /// The listening socket's real TCP state.
     listener_tcp: Option<TcpView>,
-    /// Step mode: the gate the server's threads wait at.
+    /// Step mode and the close hold: the gate the server's threads (and
+    /// the client tabs) wait at.
     gate: Arc<StepGate>,
     /// True while step mode is on.
     step_mode: bool,
@@ -80,6 +81,10 @@ pub const SLOW_STEP: Duration = Duration::from_millis(500);
 /// How long "Hold SYN_RECV" asks the kernel to defer accepting (it rounds
 /// up to its SYN+ACK retransmission schedule: about 3 s in all).
 pub const SYN_RECV_HOLD: Duration = Duration::from_secs(2);
+
+/// How long "Hold FIN" leaves the peer's last bytes unread at each close,
+/// holding FIN_WAIT_1 and LAST_ACK (see [`crate::net::linger`]).
+pub const CLOSE_HOLD: Duration = Duration::from_secs(2);
 
 impl Default for ServerPanel {
     fn default() -> Self {
@@ -221,6 +226,20 @@ impl ServerPanel {
                 text: format!("Error: {e}"),
             });
         }
+    }
+
+    /// True while each close is held (FIN_WAIT_1 and LAST_ACK last
+    /// [`CLOSE_HOLD`]).
+    pub fn hold_close(&self) -> bool {
+        !self.gate.close_hold().is_zero()
+    }
+
+    /// Holds each close from now on, or stops holding: at the end of a
+    /// dialogue each end leaves the other's last bytes unread for
+    /// [`CLOSE_HOLD`], so a FIN waits behind queued bytes.
+    pub fn set_hold_close(&mut self, hold: bool) {
+        self.gate
+            .set_close_hold(if hold { CLOSE_HOLD } else { Duration::ZERO });
     }
 
     /// Turns step mode on or off (off lets every held thread go on, and
@@ -427,6 +446,20 @@ impl ServerPanel {
                 {
                     self.set_hold_syn_recv(hold);
                 }
+            }
+            let mut hold = self.hold_close();
+            if ui
+                .checkbox(&mut hold, "Hold FIN")
+                .on_hover_text(
+                    "Close with unsent data: at the end of each dialogue, each end leaves the \
+                     other's last bytes unread for 2 s. The closing side's FIN waits behind \
+                     bytes it cannot send yet, so it stays in FIN_WAIT_1 (closed first) or \
+                     LAST_ACK (closed second). The extra bytes are dots, sent only after the \
+                     dialogue has ended.",
+                )
+                .changed()
+            {
+                self.set_hold_close(hold);
             }
             if self.step_mode {
                 ui.label(match held {

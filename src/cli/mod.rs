@@ -59,8 +59,10 @@ pub struct TraceArgs {
     /// Which side closes the connection first (and so ends in TIME_WAIT).
     #[arg(long, value_enum, default_value_t = CloseFirst::Server)]
     pub close: CloseFirst,
-    /// Slow motion: both ends pause before each step, so the half-closed
-    /// states (CLOSE_WAIT, FIN_WAIT_2) last long enough to be seen.
+    /// Slow motion: both ends pause before each step, the server's end
+    /// waits in SYN_RECV (deferred accept), and each end closes with bytes
+    /// its peer is not reading yet, so SYN_RECV, FIN_WAIT_1, FIN_WAIT_2,
+    /// CLOSE_WAIT and LAST_ACK last long enough to be seen.
     #[arg(long)]
     pub slow: bool,
 }

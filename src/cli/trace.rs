@@ -42,6 +42,9 @@ const SLOW_STEP: Duration = Duration::from_millis(300);
 /// In slow motion, how long deferred accept holds the server's end in
 /// SYN_RECV (the kernel rounds it up to about 3 s).
 const SLOW_SYN_RECV: Duration = Duration::from_secs(2);
+/// In slow motion, how long each end leaves its peer's last bytes unread
+/// at the close, holding FIN_WAIT_1 and LAST_ACK (see `net::linger`).
+const SLOW_CLOSE_HOLD: Duration = Duration::from_secs(1);
 
 /// Lets one held step through every [`SLOW_STEP`] until dropped.
 struct SlowMotion {
@@ -92,6 +95,9 @@ pub fn run(args: &TraceArgs) -> Result<(), String> {
     // last microseconds (CLOSE_WAIT, FIN_WAIT_2) last long enough to see.
     let gate = Arc::new(StepGate::new());
     gate.set_enabled(args.slow);
+    if args.slow {
+        gate.set_close_hold(SLOW_CLOSE_HOLD);
+    }
     let server = Server::start_with_gate(config, events.clone(), Arc::clone(&gate))
         .map_err(|e| e.to_string())?;
     // Every read fast: a trace is short, and slow motion must not be missed.
@@ -229,15 +235,19 @@ pub fn run(args: &TraceArgs) -> Result<(), String> {
                 "Deferred accept: the server's end waits in SYN_RECV for about 3 s before accept()."
             );
         }
+        println!(
+            "Close hold: each end leaves the other's last bytes unread for {SLOW_CLOSE_HOLD:?}, \
+             so a FIN waits behind them (FIN_WAIT_1, LAST_ACK)."
+        );
     }
     println!();
     for line in timeline(&log, first_seen) {
         println!("{line}");
     }
     if !captured.is_empty() {
-        // Capture times are when the capture thread read each frame, a few
-        // tens of microseconds late, so the segments are listed on their
-        // own, in the order they crossed the wire, rather than mixed in.
+        // The segments are listed on their own, in the order they crossed
+        // the wire, so the timeline above stays short; their times are the
+        // kernel's, on the same clock as the events.
         println!();
         println!(
             "The {} segments on the wire (lo), in order, numbers as sent:",
@@ -318,6 +328,15 @@ pub fn timeline(log: &[NetEvent], start: DateTime<Utc>) -> Vec<String> {
             EventKind::Closed { reason } => {
                 lines.push(format!("{ms:>9.3}  {who:<9} close() ({reason})"));
             }
+            EventKind::FinQueued { behind: 0 } => {
+                lines.push(format!("{ms:>9.3}  {who:<9} shutdown(): FIN sent"));
+            }
+            EventKind::FinQueued { behind } => lines.push(format!(
+                "{ms:>9.3}  {who:<9} shutdown(): FIN queued after {behind} bytes the peer has not read"
+            )),
+            EventKind::Drained { bytes } => lines.push(format!(
+                "{ms:>9.3}  {who:<9} stopped reading, then read {bytes} bytes up to the FIN"
+            )),
             _ => {}
         }
         timed.extend(lines.into_iter().map(|line| (event.time, line)));

@@ -175,7 +175,7 @@ fn run(
     commands: Receiver<ClientCommand>,
     state: &Arc<State>,
     events: &EventSender,
-    gate: &StepGate,
+    gate: &Arc<StepGate>,
 ) {
     let target = config.target();
     events.emit(
@@ -248,7 +248,7 @@ fn converse(
     commands: Receiver<ClientCommand>,
     state: &Arc<State>,
     events: &EventSender,
-    gate: &StepGate,
+    gate: &Arc<StepGate>,
 ) -> CloseReason {
     let (local, peer) = match (stream.local_addr(), stream.peer_addr()) {
         (Ok(local), Ok(peer)) => (local, peer),
@@ -268,6 +268,7 @@ fn converse(
     let (reader_done, reader_done_rx) = crossbeam_channel::bounded::<()>(0);
     let sender_state = Arc::clone(state);
     let sender_events = events.clone();
+    let sender_gate = Arc::clone(gate);
     let spawned = thread::Builder::new()
         .name(format!("{}-send", origin.label()))
         .spawn(move || {
@@ -278,22 +279,51 @@ fn converse(
                 &reader_done_rx,
                 &sender_state,
                 &sender_events,
+                &sender_gate,
             )
         });
     if let Err(e) = spawned {
         return CloseReason::Error(format!("cannot start a thread: {e}"));
     }
     state.set_awaiting(Some(Instant::now()));
-    let reason = read_loop(&mut stream, config, origin, state, events);
+    let reason = read_loop(&mut stream, config, origin, state, events, gate);
     if matches!(reason, CloseReason::Exit | CloseReason::Eof) {
         // The server closed first: this socket is half-closed (CLOSE_WAIT)
         // until we close too. Step mode holds it here.
         gate.pass(origin, "close()", events, || {
             state.user_closed.load(Ordering::SeqCst)
         });
+        // With a close hold, close with bytes the server is not reading
+        // yet still queued: our FIN waits behind them (LAST_ACK).
+        if !gate.close_hold().is_zero() {
+            match super::linger::fill_send_queue(&stream) {
+                Ok(behind) if stream.shutdown(Shutdown::Write).is_ok() => {
+                    events.emit(origin, EventKind::FinQueued { behind });
+                }
+                Ok(_) => {}
+                Err(e) => log::debug!("{origin}: close hold: {e}"),
+            }
+        }
     }
     drop(reader_done);
     reason
+}
+
+/// The close hold, on our side: stop reading for `hold` once the server
+/// has something more to say (its filler, or its FIN), then read and drop
+/// it all up to the FIN. Meanwhile the server's close waits (see
+/// [`super::linger`]).
+fn hold_and_drain(
+    stream: &mut TcpStream,
+    hold: std::time::Duration,
+    origin: Origin,
+    events: &EventSender,
+    cancelled: impl Fn() -> bool,
+) {
+    match super::linger::hold_then_drain(stream, hold, cancelled) {
+        Ok(bytes) => events.emit(origin, EventKind::Drained { bytes }),
+        Err(e) => log::debug!("{origin}: close hold: {e}"),
+    }
 }
 
 /// Reads and parses until the connection ends.
@@ -303,7 +333,9 @@ fn read_loop(
     origin: Origin,
     state: &State,
     events: &EventSender,
+    gate: &StepGate,
 ) -> CloseReason {
+    let user_closed = || state.user_closed.load(Ordering::SeqCst);
     let mut parser = MessageParser::new();
     let mut said_good_bye = false;
     let mut buf = vec![0u8; 8 * 1024];
@@ -322,8 +354,10 @@ fn read_loop(
         }
         let n = match stream.read(&mut buf) {
             Ok(n) => n,
+            // Disconnected (with a close hold) and the server never closed.
+            Err(e) if is_timeout(&e) && user_closed() => return CloseReason::Disconnected,
             Err(e) if is_timeout(&e) => continue,
-            Err(e) if state.user_closed.load(Ordering::SeqCst) => {
+            Err(e) if user_closed() => {
                 log::debug!("{origin}: read after disconnect: {e}");
                 return CloseReason::Disconnected;
             }
@@ -333,7 +367,7 @@ fn read_loop(
             if let Some(rest) = parser.finish() {
                 events.emit(origin, EventKind::Message { message: rest });
             }
-            return if state.user_closed.load(Ordering::SeqCst) {
+            return if user_closed() {
                 CloseReason::Disconnected
             } else if said_good_bye {
                 CloseReason::Exit
@@ -347,6 +381,13 @@ fn read_loop(
                 bytes: Bytes::from(&buf[..n]),
             },
         );
+        let hold = gate.close_hold();
+        if user_closed() && !hold.is_zero() {
+            // We closed first, with a close hold: the server answers our
+            // FIN with its own close, filler first. Leave it unread a while.
+            hold_and_drain(stream, hold, origin, events, || false);
+            return CloseReason::Disconnected;
+        }
         for message in parser.push(&buf[..n]) {
             match message {
                 // The user's turn (or the end): stop the reply clock.
@@ -358,6 +399,12 @@ fn read_loop(
                 _ => {}
             }
             events.emit(origin, EventKind::Message { message });
+            if said_good_bye && !hold.is_zero() {
+                // The dialogue is over; what follows is the close hold's
+                // filler, not messages.
+                hold_and_drain(stream, hold, origin, events, user_closed);
+                return CloseReason::Exit;
+            }
         }
     }
 }
@@ -377,6 +424,7 @@ fn send_loop(
     reader_done: &Receiver<()>,
     state: &State,
     events: &EventSender,
+    gate: &StepGate,
 ) {
     loop {
         select! {
@@ -399,8 +447,15 @@ fn send_loop(
                 // An explicit disconnect, or the handle was dropped.
                 Ok(ClientCommand::Disconnect) | Err(_) => {
                     state.user_closed.store(true, Ordering::SeqCst);
-                    // Wakes the reader from recv() and sends FIN.
-                    let _ = stream.shutdown(Shutdown::Both);
+                    // Sends FIN and wakes the reader from recv(). With a
+                    // close hold, only our sending side closes: the reader
+                    // keeps the socket open, unread, so that the server's
+                    // own close waits in LAST_ACK (see super::linger).
+                    if gate.close_hold().is_zero() {
+                        let _ = stream.shutdown(Shutdown::Both);
+                    } else if stream.shutdown(Shutdown::Write).is_ok() {
+                        events.emit(origin, EventKind::FinQueued { behind: 0 });
+                    }
                     return;
                 }
             },

@@ -168,6 +168,13 @@ pub enum EventKind {
     },
     /// Step mode holds this thread before `step` (see [`crate::net::gate`]).
     Held { step: String },
+    /// Close hold: this end shut down its sending side, and its FIN is
+    /// queued after `behind` bytes its peer has not read yet (zero: the
+    /// FIN leaves at once); see [`crate::net::linger`].
+    FinQueued { behind: u64 },
+    /// Close hold: this end stopped reading for a while after the dialogue,
+    /// then read and dropped `bytes` up to the peer's FIN.
+    Drained { bytes: u64 },
     /// The listener stopped: every connection is closed and every thread joined.
     Stopped,
     /// Something failed that did not close a connection (or that stopped

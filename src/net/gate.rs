@@ -7,6 +7,10 @@
 //! [`StepGate::next`] lets one step through. Turning step mode off lets
 //! everything go.
 //!
+//! The gate also carries the *close hold* (see [`super::linger`]): how
+//! long each end of a finished dialogue keeps its peer's bytes unread, so
+//! that FIN_WAIT_1 and LAST_ACK last long enough to watch.
+//!
 //! The gate is shared (`Arc`) between the server's threads and whoever
 //! presses "next". A held thread also wakes up on its own when its
 //! connection is ended from outside (kick, stop), so step mode never keeps
@@ -36,6 +40,8 @@ struct GateState {
     /// Tickets let through but not yet seen by their thread.
     released: Vec<u64>,
     next_ticket: u64,
+    /// The close hold; zero: off.
+    close_hold: Duration,
 }
 
 impl StepGate {
@@ -63,6 +69,19 @@ impl StepGate {
     /// True while step mode is on.
     pub fn is_enabled(&self) -> bool {
         self.lock().enabled
+    }
+
+    /// Sets the close hold: at the end of each dialogue, each end stops
+    /// reading for `hold` and closes with bytes still queued (see
+    /// [`super::linger`]). Zero turns it off. Applies to connections that
+    /// close from now on.
+    pub fn set_close_hold(&self, hold: Duration) {
+        self.lock().close_hold = hold;
+    }
+
+    /// The close hold; zero when off.
+    pub fn close_hold(&self) -> Duration {
+        self.lock().close_hold
     }
 
     /// How many threads are held now.

@@ -16,8 +16,9 @@
 //! - [`watch`]: a thread that reports each socket's state changes as events.
 //! - [`capture`]: the real TCP segments on loopback, with seq/ack numbers.
 //! - [`lifecycle`]: the TCP state machine, to fill in states too short to see.
+//! - [`linger`]: closing with bytes still queued, to hold FIN_WAIT_1 and LAST_ACK.
 //! - [`bytes`], [`error`]: raw bytes shown safely; errors in plain words.
-//! - [`sys`]: the one socket option set with `unsafe` (deferred accept).
+//! - [`sys`]: the few socket calls made with `unsafe` (deferred accept, capture times).
 
 pub mod bytes;
 pub mod capture;
@@ -27,6 +28,7 @@ pub mod error;
 pub mod event;
 pub mod gate;
 pub mod lifecycle;
+pub mod linger;
 pub mod parser;
 pub mod protocol;
 pub mod server;

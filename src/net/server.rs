@@ -480,10 +480,53 @@ fn serve_client(
     shared
         .gate
         .pass(origin, "close()", events, || ended_by.get().is_some());
+    let hold = shared.gate.close_hold();
+    if !hold.is_zero() && matches!(reason, CloseReason::Exit | CloseReason::Eof) {
+        // The peer closed first (EOF) or we close first after Good bye!.
+        close_holding(
+            &mut stream,
+            hold,
+            reason == CloseReason::Eof,
+            origin,
+            ended_by,
+            events,
+        );
+    }
     // Send FIN now; closing the socket (drop) follows.
     let _ = stream.shutdown(Shutdown::Write);
     drop(stream);
     events.emit(origin, EventKind::Closed { reason });
+}
+
+/// The close hold (see [`super::linger`]): queue filler the client is not
+/// reading, so our FIN waits behind it (FIN_WAIT_1, or LAST_ACK when the
+/// client closed first); when we close first, keep the socket open and
+/// unread for the hold, so the client's own close waits in LAST_ACK.
+fn close_holding(
+    stream: &mut TcpStream,
+    hold: Duration,
+    peer_closed: bool,
+    origin: Origin,
+    ended_by: &OnceLock<CloseReason>,
+    events: &EventSender,
+) {
+    let behind = match super::linger::fill_send_queue(stream) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            log::debug!("{origin}: close hold: {e}");
+            return;
+        }
+    };
+    if stream.shutdown(Shutdown::Write).is_ok() {
+        events.emit(origin, EventKind::FinQueued { behind });
+    }
+    if peer_closed {
+        return;
+    }
+    match super::linger::hold_then_drain(stream, hold, || ended_by.get().is_some()) {
+        Ok(bytes) => events.emit(origin, EventKind::Drained { bytes }),
+        Err(e) => log::debug!("{origin}: close hold: {e}"),
+    }
 }
 
 /// The dialogue loop. Returns how the dialogue ended, or the socket error
