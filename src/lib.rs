@@ -18,6 +18,7 @@
 //! | [`net::server`] | a listener thread and one thread per client, as in the tutorial |
 //! | [`net::client`] | one connection: a reader thread and a sender thread |
 //! | [`net::event`] | what those threads report, over a crossbeam channel |
+//! | [`net::calls`] | each socket call a thread makes (`accept()`, `recv()`, …), as it starts and returns |
 //! | [`net::config`] | settings parsed from what the user typed, checked once |
 //! | [`net::tcp_state`] | a socket's real TCP state, asked of the kernel |
 //! | [`net::watch`], [`net::lifecycle`] | state changes as events; the state machine fills in what is too short to see |

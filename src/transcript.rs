@@ -286,6 +286,8 @@ pub fn kind_name(kind: &EventKind) -> &'static str {
         EventKind::Segment { .. } => "segment",
         EventKind::Held { .. } => "held",
         EventKind::FinQueued { .. } => "fin_queued",
+        EventKind::CallStart { .. } => "call_start",
+        EventKind::CallEnd { .. } => "call_end",
         EventKind::Drained { .. } => "drained",
         EventKind::Stopped => "stopped",
         EventKind::Error { .. } => "error",
@@ -358,6 +360,8 @@ impl fmt::Display for Describe<'_> {
                 write!(f, "server's end (not accepted yet): TCP state {state}")
             }
             EventKind::Held { step } => write!(f, "step mode: waiting before {step}"),
+            EventKind::CallStart { call } => write!(f, "{call} called"),
+            EventKind::CallEnd { call, result } => write!(f, "{call} returned {result}"),
             EventKind::FinQueued { behind: 0 } => f.write_str("close hold: shutdown(): FIN sent"),
             EventKind::FinQueued { behind } => write!(
                 f,

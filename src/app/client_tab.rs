@@ -11,6 +11,8 @@ use chrono::Local;
 
 use std::sync::Arc;
 
+use super::code_view::{CodeView, Script, Spot};
+use super::follow::{Follow, Role};
 use super::tcp_view::TcpView;
 use crate::net::gate::StepGate;
 use crate::net::tcp_state::TcpState;
@@ -51,6 +53,19 @@ pub enum TabView {
     Conversation,
     /// The connection's sequence diagram with real TCP states.
     Diagram,
+    /// The tutorial-style code of both ends, each at its current line.
+    Code,
+}
+
+/// What the window knows of the other end of a tab's connection.
+pub struct TabData {
+    /// The connection's diagram, once the tab has connected.
+    pub diagram: Option<DiagramData>,
+    /// The line of the server's code at work for this tab: its server
+    /// thread's, or the listener's before a thread serves it.
+    pub server_spot: Option<Spot>,
+    /// Which server thread that is, and the call it is in.
+    pub server_caption: String,
 }
 
 /// The diagram of a tab's connection, as the window computed it.
@@ -113,6 +128,13 @@ pub struct ClientTab {
     held: Option<String>,
     /// The server's end was seen held in SYN_RECV and has not moved on yet.
     peer_held: bool,
+    /// The client's socket call and line of code.
+    follow: Follow,
+    /// Which script the code view shows: this tab's (the client's) or its
+    /// server thread's.
+    code_side: Script,
+    /// The code views' own state (the line clicked), client and server.
+    code: [CodeView; 2],
 }
 
 impl ClientTab {
@@ -136,7 +158,15 @@ impl ClientTab {
             gate,
             held: None,
             peer_held: false,
+            follow: Follow::new(Role::Client),
+            code_side: Script::Server,
+            code: Default::default(),
         }
+    }
+
+    /// The client's socket call and line of code.
+    pub fn follow(&self) -> &Follow {
+        &self.follow
     }
 
     /// The title of the tab: its connection's label (`tab-N`), as in the
@@ -199,6 +229,7 @@ impl ClientTab {
                 self.tcp = None;
                 self.your_turn = false;
                 self.hint = None;
+                self.follow = Follow::new(Role::Client);
                 self.client = Some(Client::connect_with_gate(
                     config,
                     events.clone(),
@@ -240,13 +271,16 @@ impl ClientTab {
 
     /// Applies an event of this tab's connection.
     pub fn apply(&mut self, event: &NetEvent) {
+        self.follow.apply(&event.kind);
         // Any other event means the held step was taken, except what other
         // threads report about the connection meanwhile (states, segments).
         self.held = match &event.kind {
             EventKind::Held { step } => Some(step.clone()),
             EventKind::TcpState { .. }
             | EventKind::PeerTcpState { .. }
-            | EventKind::Segment { .. } => self.held.take(),
+            | EventKind::Segment { .. }
+            | EventKind::CallStart { .. }
+            | EventKind::CallEnd { .. } => self.held.take(),
             _ => None,
         };
         let time = event
@@ -313,8 +347,8 @@ impl ClientTab {
         });
     }
 
-    /// Draws the tab; `diagram` is this connection's diagram, if any.
-    pub fn ui(&mut self, ui: &mut egui::Ui, events: &EventSender, diagram: Option<DiagramData>) {
+    /// Draws the tab; `data` is what the window knows of the connection.
+    pub fn ui(&mut self, ui: &mut egui::Ui, events: &EventSender, data: TabData) {
         ui.horizontal(|ui| {
             let label = ui.label("Server");
             ui.add_enabled(
@@ -356,6 +390,11 @@ impl ClientTab {
                 ui.label(egui::RichText::new(tcp.text()).monospace().strong())
                     .on_hover_text("This socket's real TCP state, read from the kernel");
             }
+            if self.client.is_some() {
+                ui.separator();
+                ui.label(egui::RichText::new(self.follow.describe()).monospace())
+                    .on_hover_text("The socket call this tab's reader thread is in");
+            }
         });
         ui.separator();
         self.name_ui(ui);
@@ -363,8 +402,9 @@ impl ClientTab {
         ui.horizontal(|ui| {
             ui.selectable_value(&mut self.view, TabView::Conversation, "Conversation");
             ui.selectable_value(&mut self.view, TabView::Diagram, "Diagram");
+            ui.selectable_value(&mut self.view, TabView::Code, "Code");
         });
-        match (self.view, diagram) {
+        match (self.view, data.diagram) {
             (TabView::Diagram, Some(diagram)) => {
                 if let Some(note) = &diagram.capture_note {
                     ui.label(egui::RichText::new(format!("Real segments: {note}")).small());
@@ -374,7 +414,32 @@ impl ClientTab {
             (TabView::Diagram, None) => {
                 ui.label("The diagram appears once this tab has connected.");
             }
+            (TabView::Code, _) => self.code_ui(ui, data.server_spot, &data.server_caption),
             (TabView::Conversation, _) => self.conversation_ui(ui),
+        }
+    }
+
+    /// The tutorial-style code of one end of the connection (the user
+    /// picks which), at the line its thread is executing.
+    fn code_ui(&mut self, ui: &mut egui::Ui, server_spot: Option<Spot>, server_caption: &str) {
+        let title = self.title();
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut self.code_side, Script::Server, "Server code")
+                .on_hover_text(
+                    "The server thread that serves this tab (or the listener before one does)",
+                );
+            ui.selectable_value(&mut self.code_side, Script::Client, "Client code")
+                .on_hover_text(format!("This tab's own client, {title}"));
+        });
+        match self.code_side {
+            Script::Server => {
+                self.code[1].ui(ui, Script::Server, server_spot, Some(server_caption))
+            }
+            Script::Client => {
+                let caption = format!("{title} (this tab): {}", self.follow.describe());
+                let spot = self.follow.spot();
+                self.code[0].ui(ui, Script::Client, spot, Some(&caption));
+            }
         }
     }
 

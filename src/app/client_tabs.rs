@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::net::gate::StepGate;
 use crate::net::{EventSender, NetEvent, Origin};
 
-use super::client_tab::{ClientTab, DiagramData, TabState};
+use super::client_tab::{ClientTab, TabData, TabState};
 
 /// Every client tab, and which one is open.
 #[derive(Default)]
@@ -93,13 +93,13 @@ impl ClientTabs {
         self.tabs.iter().find(|t| t.origin() == Some(origin))
     }
 
-    /// Draws the strip and the open tab; `diagram_for` computes the open
-    /// tab's diagram (only the visible tab's is ever built).
+    /// Draws the strip and the open tab; `data_for` computes what the open
+    /// tab shows of its connection (only the visible tab's is ever built).
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
         events: &EventSender,
-        diagram_for: &dyn Fn(&ClientTab) -> Option<DiagramData>,
+        data_for: &dyn Fn(&ClientTab) -> TabData,
     ) {
         if self.tabs.is_empty() {
             ui.add_space(24.0);
@@ -150,8 +150,8 @@ impl ClientTabs {
         }
         ui.separator();
         if let Some(tab) = self.tabs.get_mut(self.selected) {
-            let diagram = diagram_for(tab);
-            tab.ui(ui, events, diagram);
+            let data = data_for(tab);
+            tab.ui(ui, events, data);
         }
     }
 }

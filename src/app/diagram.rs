@@ -12,6 +12,7 @@
 
 use chrono::{DateTime, Local, Utc};
 
+use crate::net::calls::{Call, CallResult};
 use crate::net::capture::{Flags, Segment};
 use crate::net::lifecycle::{Role, between};
 use crate::net::tcp_state::TcpState;
@@ -62,6 +63,18 @@ pub enum Row {
         label: String,
         /// The raw numbers and what the segment does.
         detail: String,
+        /// Its payload, in bytes.
+        len: usize,
+        time: DateTime<Utc>,
+    },
+    /// A long run of captured data segments and their ACKs, drawn as one
+    /// row (e.g. the close hold's filler); the first and last of the run
+    /// are drawn around it.
+    Elided {
+        /// How many segments were left out.
+        segments: usize,
+        /// How many payload bytes they carried.
+        bytes: u64,
         time: DateTime<Utc>,
     },
     /// A call on one lane, e.g. `close()`, with why.
@@ -87,48 +100,62 @@ pub fn build(client: &[&NetEvent], server: &[&NetEvent]) -> Vec<Row> {
     // FIN is drawn, and whether it still waits for its ACK (a close hold:
     // the ACK comes when the other end reads up to the FIN).
     let mut fin_drawn = [false; 2];
+    let mut handshake_drawn = false;
     let mut ack_owed = [false; 2];
     for (lane, event) in merged {
         match &event.kind {
             EventKind::Segment { segment } => {
                 wire.draw(segment, event.time, &mut rows, &mut last);
             }
-            // Captured: the segments draw the handshake themselves.
-            EventKind::Connected { .. } if wire.handshake_seen => {}
-            EventKind::Connected { .. } => {
-                // The handshake, in textbook order: each side's short state
-                // beside the segment that starts it.
-                let why = "Too short to observe on loopback: connect() puts the client in it when \
-                           it sends SYN, and the server's kernel when it answers SYN+ACK.";
-                let handshake = [
-                    (Some((Lane::Client, TcpState::SynSent)), Lane::Client, "SYN"),
-                    (
-                        Some((Lane::Server, TcpState::SynRecv)),
-                        Lane::Server,
-                        "SYN+ACK",
-                    ),
-                    (None, Lane::Client, "ACK"),
-                ];
-                for (state, from, label) in handshake {
-                    // Drawn as inferred unless it was seen (a held SYN_SENT).
-                    if let Some((lane, state)) = state
-                        && last[lane as usize] != state
-                    {
-                        rows.push(Row::State {
-                            lane,
-                            state,
-                            time: None,
-                            why: Some(why.to_owned()),
-                        });
-                        last[lane as usize] = state;
-                    }
-                    rows.push(Row::Arrow {
-                        from,
-                        label: label.to_owned(),
-                        time: None,
-                    });
+            // connect() spans the handshake: its call above, its return
+            // below the three segments (captured, or drawn here inferred).
+            EventKind::CallStart {
+                call: Call::Connect,
+            } => rows.push(Row::Note {
+                lane,
+                text: "connect() called: the kernel sends SYN; the thread waits".to_owned(),
+                time: event.time,
+            }),
+            EventKind::CallEnd {
+                call: Call::Connect,
+                result,
+            } => {
+                if *result == CallResult::Done && !wire.handshake_seen && !handshake_drawn {
+                    inferred_handshake(&mut rows, &mut last);
+                    handshake_drawn = true;
                 }
+                rows.push(Row::Note {
+                    lane,
+                    text: format!("connect() returned {result}: the handshake is done"),
+                    time: event.time,
+                });
             }
+            EventKind::Connected { .. } if !wire.handshake_seen && !handshake_drawn => {
+                inferred_handshake(&mut rows, &mut last);
+                handshake_drawn = true;
+            }
+            EventKind::Accepted { .. } => rows.push(Row::Note {
+                lane,
+                text: "accept() returned this connection: the kernel had finished its handshake"
+                    .to_owned(),
+                time: event.time,
+            }),
+            EventKind::CallEnd {
+                call: Call::Recv,
+                result: CallResult::Bytes(0),
+            } => rows.push(Row::Note {
+                lane,
+                text: "recv() returned 0 bytes: the other end's FIN arrived".to_owned(),
+                time: event.time,
+            }),
+            EventKind::CallEnd {
+                call: Call::Shutdown,
+                result: CallResult::Done,
+            } => rows.push(Row::Note {
+                lane,
+                text: "shutdown(): no more sending; the kernel queues a FIN".to_owned(),
+                time: event.time,
+            }),
             EventKind::Sent { bytes } => rows.push(Row::Arrow {
                 from: lane,
                 label: format!("\"{}\"", bytes.escaped()),
@@ -220,7 +247,96 @@ pub fn build(client: &[&NetEvent], server: &[&NetEvent]) -> Vec<Row> {
             _ => {}
         }
     }
-    rows
+    elide_long_runs(rows)
+}
+
+/// Runs of plain data segments and ACKs longer than this are shortened.
+const LONGEST_RUN: usize = 8;
+
+/// Replaces the middle of each long run of captured segments that carry
+/// no SYN, FIN or RST (bulk data and its ACKs) by one [`Row::Elided`], so
+/// a diagram stays readable whatever was sent.
+fn elide_long_runs(rows: Vec<Row>) -> Vec<Row> {
+    let plain = |row: &Row| match row {
+        Row::Segment { label, .. } => {
+            !(label.contains("SYN") || label.contains("FIN") || label.contains("RST"))
+        }
+        _ => false,
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    let mut run: Vec<Row> = Vec::new();
+    let flush = |run: &mut Vec<Row>, out: &mut Vec<Row>| {
+        if run.len() <= LONGEST_RUN {
+            out.append(run);
+            return;
+        }
+        let keep = 2;
+        let middle: Vec<Row> = run.drain(keep..run.len() - keep).collect();
+        let bytes = middle
+            .iter()
+            .map(|row| match row {
+                Row::Segment { len, .. } => *len as u64,
+                _ => 0,
+            })
+            .sum();
+        let time = match middle.first() {
+            Some(Row::Segment { time, .. }) => *time,
+            _ => Utc::now(),
+        };
+        let tail: Vec<Row> = run.drain(keep..).collect();
+        out.append(run);
+        out.push(Row::Elided {
+            segments: middle.len(),
+            bytes,
+            time,
+        });
+        out.extend(tail);
+    };
+    for row in rows {
+        if plain(&row) {
+            run.push(row);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(row);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+/// The handshake, in textbook order, drawn from the state machine (it was
+/// not captured): each side's short state beside the segment that starts
+/// it, inferred unless it was seen (a held SYN_SENT).
+fn inferred_handshake(rows: &mut Vec<Row>, last: &mut [TcpState; 2]) {
+    let why = "Too short to observe on loopback: connect() puts the client in it when \
+               it sends SYN, and the server's kernel when it answers SYN+ACK.";
+    let handshake = [
+        (Some((Lane::Client, TcpState::SynSent)), Lane::Client, "SYN"),
+        (
+            Some((Lane::Server, TcpState::SynRecv)),
+            Lane::Server,
+            "SYN+ACK",
+        ),
+        (None, Lane::Client, "ACK"),
+    ];
+    for (state, from, label) in handshake {
+        if let Some((lane, state)) = state
+            && last[lane as usize] != state
+        {
+            rows.push(Row::State {
+                lane,
+                state,
+                time: None,
+                why: Some(why.to_owned()),
+            });
+            last[lane as usize] = state;
+        }
+        rows.push(Row::Arrow {
+            from,
+            label: label.to_owned(),
+            time: None,
+        });
+    }
 }
 
 /// What was captured of a connection: which side is the client, each
@@ -324,6 +440,7 @@ impl Wire {
             from,
             label,
             detail,
+            len: segment.payload_len,
             time,
         });
     }
@@ -511,11 +628,31 @@ fn cells(row: &Row, colors: &Colors) -> [Cell; 4] {
             };
             [time_cell(time), None, Some((text.monospace(), hover)), None]
         }
+        Row::Elided {
+            segments,
+            bytes,
+            time,
+        } => {
+            let text = egui::RichText::new(format!(
+                "┄┄ {segments} more segments: {bytes} bytes of data and their ACKs ┄┄"
+            ))
+            .monospace()
+            .color(colors.wire);
+            let hover = "A long run of plain data segments and acknowledgements, shortened: \
+                         the first and last ones are drawn around it.";
+            [
+                time_cell(&Some(*time)),
+                None,
+                Some((text, Some(hover.to_owned()))),
+                None,
+            ]
+        }
         Row::Segment {
             from,
             label,
             detail,
             time,
+            ..
         } => {
             let arrow = match from {
                 Lane::Client => format!("━━ {label} ━━▶"),
@@ -569,6 +706,7 @@ mod tests {
                 Row::Arrow { from, label, .. } => format!("{from:?}> {label}"),
                 Row::Note { lane, text, .. } => format!("{lane:?} {text}"),
                 Row::Segment { from, label, .. } => format!("{from:?}>> {label}"),
+                Row::Elided { segments, .. } => format!("... {segments}"),
             })
             .collect()
     }

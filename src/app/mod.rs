@@ -13,12 +13,16 @@
 //! | [`transcript_view`] | every event, merged or per connection |
 //! | [`diagram`] | one connection's sequence diagram: lanes, states, arrows |
 //! | [`save`] | Save… (native dialog, on a worker thread) and Quick save |
+//! | [`follow`] | where each thread is: its socket call and its line of code |
 //! | [`fonts`] | the bundled CJK font, so 张三 renders everywhere |
 //! | [`tcp_view`] | a socket's real TCP state as text, with the TIME_WAIT countdown |
+//! | [`code_view`] | the tutorial-style Python code, with each thread's current line |
 
 pub mod client_tab;
 pub mod client_tabs;
+pub mod code_view;
 pub mod diagram;
+pub mod follow;
 pub mod fonts;
 pub mod playground;
 pub mod save;

@@ -17,8 +17,9 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, unbounded};
 
-use super::client_tab::{ClientTab, DiagramData};
+use super::client_tab::{ClientTab, DiagramData, TabData};
 use super::client_tabs::ClientTabs;
+use super::follow::Follow;
 use super::fonts;
 use super::save::{FileChooser, NativeDialog, SaveOutcome, Saver, default_save_folder};
 use super::server_panel::ServerPanel;
@@ -348,18 +349,47 @@ impl PlaygroundApp {
     }
 }
 
+/// What `tab` shows of its connection: the diagram, and where the server's
+/// code is for it (its server thread's line, or the listener's before a
+/// thread serves it).
+fn data_for(
+    tab: &ClientTab,
+    transcript: &TranscriptView,
+    rows: &[ThreadRow],
+    listener: &Follow,
+    capture_note: Option<&str>,
+) -> TabData {
+    // The newest row wins if the address was used before.
+    let server_row = tab
+        .local()
+        .and_then(|local| rows.iter().rev().find(|r| r.peer == local));
+    let (server_spot, server_caption) = match server_row {
+        Some(row) => (
+            row.follow.spot(),
+            format!("{} (server thread): {}", row.thread, row.follow.describe()),
+        ),
+        None => (
+            listener.spot(),
+            format!("server (listener): {}", listener.describe()),
+        ),
+    };
+    TabData {
+        diagram: diagram_for(tab, transcript, server_row, capture_note),
+        server_spot,
+        server_caption,
+    }
+}
+
 /// The diagram of `tab`'s connection: its own events and those of the
 /// server thread whose peer is the tab's address (if that server is ours).
 fn diagram_for(
     tab: &ClientTab,
     transcript: &TranscriptView,
-    rows: &[ThreadRow],
+    server_row: Option<&ThreadRow>,
     capture_note: Option<&str>,
 ) -> Option<DiagramData> {
     let client = tab.origin()?;
-    let local = tab.local()?;
-    // The newest row wins if the address was used before.
-    let server_row = rows.iter().rev().find(|r| r.peer == local);
+    tab.local()?;
     let server_events = server_row
         .map(|r| transcript.events_of(Origin::ServerConn(r.id)))
         .unwrap_or_default();
@@ -415,9 +445,11 @@ impl eframe::App for PlaygroundApp {
             ui.heading("Clients");
             let transcript = &self.transcript;
             let rows = self.server.threads().rows();
+            let listener = self.server.listener_follow();
             let capture_note = self.segments_unavailable.as_deref();
-            let diagram_for = |tab: &ClientTab| diagram_for(tab, transcript, rows, capture_note);
-            self.clients.ui(ui, &self.sender, &diagram_for);
+            let data_for =
+                |tab: &ClientTab| data_for(tab, transcript, rows, listener, capture_note);
+            self.clients.ui(ui, &self.sender, &data_for);
         });
     }
 }

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Local;
 
+use super::follow::{Follow, Role};
 use super::tcp_view::TcpView;
 use super::threads::{TableAction, ThreadTable};
 use crate::net::config::{parse_bind_ip, parse_port};
@@ -63,6 +64,8 @@ pub struct ServerPanel {
     console: Vec<ConsoleLine>,
     /// The listening socket's real TCP state.
     listener_tcp: Option<TcpView>,
+    /// The listener thread's socket call and line of code.
+    listener_follow: Follow,
     /// Step mode and the close hold: the gate the server's threads (and
     /// the client tabs) wait at.
     gate: Arc<StepGate>,
@@ -103,6 +106,7 @@ impl Default for ServerPanel {
             threads: ThreadTable::default(),
             console: Vec::new(),
             listener_tcp: None,
+            listener_follow: Follow::new(Role::Listener),
             gate: Arc::new(StepGate::new()),
             step_mode: false,
             slow_motion: None,
@@ -259,6 +263,11 @@ impl ServerPanel {
         self.slow_motion = on.then(Instant::now);
     }
 
+    /// The listener thread's socket call and line of code.
+    pub fn listener_follow(&self) -> &Follow {
+        &self.listener_follow
+    }
+
     /// The step gate, shared with the client tabs.
     pub fn gate(&self) -> Arc<StepGate> {
         Arc::clone(&self.gate)
@@ -298,6 +307,18 @@ impl ServerPanel {
     /// Applies an event of the listener or of a server connection.
     pub fn apply(&mut self, event: &NetEvent) {
         self.threads.apply(event);
+        if event.origin == Origin::Listener {
+            if matches!(
+                event.kind,
+                EventKind::CallStart {
+                    call: crate::net::calls::Call::Socket
+                }
+            ) {
+                // A new server: follow it from its first call.
+                self.listener_follow = Follow::new(Role::Listener);
+            }
+            self.listener_follow.apply(&event.kind);
+        }
         if event.origin == Origin::Listener
             && let Some(tcp) = TcpView::from_event(&event.kind)
         {
@@ -557,6 +578,8 @@ impl ServerPanel {
                             "The listening socket's real TCP state, read from the kernel",
                         );
                 }
+                ui.label(egui::RichText::new(self.listener_follow.describe()).monospace())
+                    .on_hover_text("The socket call the listener thread is in");
             }
             Status::Stopping => {
                 ui.label("Stopping…");

@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use chrono::{DateTime, Local, Utc};
 use egui_extras::{Column, TableBuilder};
 
+use super::follow::{Follow, Role};
 use super::tcp_view::TcpView;
 use crate::net::protocol::{PROMPT, WELCOME};
 use crate::net::{CloseReason, EventKind, Heard, NetEvent, Origin};
@@ -66,6 +67,8 @@ pub struct ThreadRow {
     pub tcp: Option<TcpView>,
     /// In step mode: the step this thread waits to take.
     pub held: Option<String>,
+    /// The socket call the thread is in, and its line of code.
+    pub follow: Follow,
 }
 
 impl ThreadRow {
@@ -75,6 +78,7 @@ impl ThreadRow {
     }
 
     fn apply(&mut self, kind: &EventKind) {
+        self.follow.apply(kind);
         // Any step taken ends the wait before it.
         if matches!(kind, EventKind::Sent { .. } | EventKind::Closed { .. }) {
             self.held = None;
@@ -151,6 +155,7 @@ impl ThreadTable {
                 bytes_out: 0,
                 tcp: None,
                 held: None,
+                follow: Follow::new(Role::ServerThread),
             });
         } else if let Some(&i) = self.index.get(&id) {
             self.rows[i].apply(&event.kind);
@@ -197,6 +202,7 @@ impl ThreadTable {
             .column(Column::auto().at_least(60.0))
             .column(Column::initial(150.0).at_least(80.0).clip(true))
             .column(Column::auto().at_least(96.0))
+            .column(Column::initial(130.0).at_least(80.0).clip(true))
             // Names take what is left, so the table fits its panel.
             .column(Column::remainder().at_least(60.0).clip(true))
             .column(Column::auto().at_least(36.0))
@@ -209,6 +215,7 @@ impl ThreadTable {
                     "Since",
                     "Step",
                     "TCP state",
+                    "Call",
                     "Names",
                     "In",
                     "Out",
@@ -249,6 +256,11 @@ impl ThreadTable {
                         let tcp = r.tcp.map_or_else(|| "…".to_owned(), |t| t.text());
                         ui.label(egui::RichText::new(tcp).monospace())
                             .on_hover_text("The socket's real TCP state, read from the kernel");
+                    });
+                    row.col(|ui| {
+                        let call = r.follow.describe();
+                        ui.label(text(call.clone()).monospace())
+                            .on_hover_text(format!("The socket call {} is in: {call}", r.thread));
                     });
                     row.col(|ui| {
                         let all = r.names.join(", ");

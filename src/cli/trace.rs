@@ -7,7 +7,9 @@
 //! `--close client`, by closing the client first. It prints one merged
 //! timeline: the states the kernel reported (observed), the states the
 //! state machine says must have come between them but were too short to
-//! see (inferred, with why), and the messages sent. With the privilege to
+//! see (inferred, with why), the socket calls each thread made (`accept()`
+//! waiting and returning, `recv()` returning 0 when the peer closed, …)
+//! and the messages sent. With the privilege to
 //! capture (Linux: root or `CAP_NET_RAW`), the real segments are listed
 //! too, with their flags and sequence and acknowledgement numbers; without
 //! it, one line says how to grant it.
@@ -21,6 +23,7 @@ use crossbeam_channel::unbounded;
 use super::{CloseFirst, TraceArgs};
 use std::sync::Arc;
 
+use crate::net::calls::Call;
 use crate::net::capture::{Capture, Segment};
 use crate::net::gate::StepGate;
 use crate::net::lifecycle::{Role, between};
@@ -261,7 +264,7 @@ pub fn run(args: &TraceArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// The merged timeline: states (observed and inferred), messages and
+/// The merged timeline: states (observed and inferred), socket calls, messages and
 /// closes, in the order they happened. (Events from different threads may
 /// reach the channel slightly out of order; their timestamps decide.)
 pub fn timeline(log: &[NetEvent], start: DateTime<Utc>) -> Vec<String> {
@@ -327,6 +330,15 @@ pub fn timeline(log: &[NetEvent], start: DateTime<Utc>) -> Vec<String> {
             }
             EventKind::Closed { reason } => {
                 lines.push(format!("{ms:>9.3}  {who:<9} close() ({reason})"));
+            }
+            // The socket calls. A send is its `send "..."` line and a
+            // close its `close()` line; the rest are shown as they wait
+            // (accept, connect, recv) and as they return.
+            EventKind::CallStart { call } if call.blocks() => {
+                lines.push(format!("{ms:>9.3}  {who:<9} {call} called, waits"));
+            }
+            EventKind::CallEnd { call, result } if !matches!(call, Call::Send | Call::Close) => {
+                lines.push(format!("{ms:>9.3}  {who:<9} {call} returned {result}"));
             }
             EventKind::FinQueued { behind: 0 } => {
                 lines.push(format!("{ms:>9.3}  {who:<9} shutdown(): FIN sent"));

@@ -34,6 +34,7 @@ use crossbeam_channel::{Receiver, Sender, select, unbounded};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::bytes::Bytes;
+use super::calls::{Call, CallReporter, CallResult};
 use super::config::ClientConfig;
 use super::error::{close_reason, connect_error_message};
 use super::event::{CloseReason, EventKind, EventSender, Origin, ServerMessage};
@@ -229,14 +230,21 @@ fn connect_one(
     origin: Origin,
     events: &EventSender,
 ) -> io::Result<TcpStream> {
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    let calls = CallReporter::new(events.clone(), origin);
+    let socket = calls.done(Call::Socket, || {
+        Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+    })?;
     if addr.ip().is_loopback() {
-        socket.bind(&SocketAddr::new(addr.ip(), 0).into())?;
+        calls.done(Call::Bind, || {
+            socket.bind(&SocketAddr::new(addr.ip(), 0).into())
+        })?;
         if let Some(local) = socket.local_addr()?.as_socket() {
             events.emit(origin, EventKind::Dialing { local, peer: addr });
         }
     }
-    socket.connect_timeout(&addr.into(), timeout)?;
+    calls.done(Call::Connect, || {
+        socket.connect_timeout(&addr.into(), timeout)
+    })?;
     Ok(socket.into())
 }
 
@@ -263,30 +271,35 @@ fn converse(
         Ok(clone) => clone,
         Err(e) => return close_reason(&e),
     };
+    // A server that stops reading cannot keep the sender in send() forever.
+    if let Err(e) = write_half.set_write_timeout(Some(config.reply_timeout)) {
+        return close_reason(&e);
+    }
+    let calls = CallReporter::new(events.clone(), origin);
     // Dropping `reader_done` (when this function returns) tells the sender
     // thread to finish.
     let (reader_done, reader_done_rx) = crossbeam_channel::bounded::<()>(0);
     let sender_state = Arc::clone(state);
-    let sender_events = events.clone();
     let sender_gate = Arc::clone(gate);
+    let sender_calls = calls.clone();
     let spawned = thread::Builder::new()
         .name(format!("{}-send", origin.label()))
         .spawn(move || {
             send_loop(
                 write_half,
-                origin,
                 &commands,
                 &reader_done_rx,
                 &sender_state,
-                &sender_events,
                 &sender_gate,
+                &sender_calls,
             )
         });
-    if let Err(e) = spawned {
-        return CloseReason::Error(format!("cannot start a thread: {e}"));
-    }
+    let sender = match spawned {
+        Ok(handle) => handle,
+        Err(e) => return CloseReason::Error(format!("cannot start a thread: {e}")),
+    };
     state.set_awaiting(Some(Instant::now()));
-    let reason = read_loop(&mut stream, config, origin, state, events, gate);
+    let reason = read_loop(&mut stream, config, origin, state, events, gate, &calls);
     if matches!(reason, CloseReason::Exit | CloseReason::Eof) {
         // The server closed first: this socket is half-closed (CLOSE_WAIT)
         // until we close too. Step mode holds it here.
@@ -305,7 +318,14 @@ fn converse(
             }
         }
     }
+    // The sender thread holds the other handle on the socket: once it has
+    // finished, dropping ours really closes the socket.
     drop(reader_done);
+    let _ = sender.join();
+    let _ = calls.done(Call::Close, || {
+        drop(stream);
+        Ok(())
+    });
     reason
 }
 
@@ -334,9 +354,12 @@ fn read_loop(
     state: &State,
     events: &EventSender,
     gate: &StepGate,
+    calls: &CallReporter,
 ) -> CloseReason {
     let user_closed = || state.user_closed.load(Ordering::SeqCst);
     let mut parser = MessageParser::new();
+    // recv() is reported once per wait, not again after each timeout.
+    let mut in_recv = false;
     let mut said_good_bye = false;
     let mut buf = vec![0u8; 8 * 1024];
     loop {
@@ -352,7 +375,19 @@ fn read_loop(
         if let Err(e) = stream.set_read_timeout(Some(wait)) {
             return close_reason(&e);
         }
-        let n = match stream.read(&mut buf) {
+        if !in_recv {
+            calls.start(Call::Recv);
+            in_recv = true;
+        }
+        let result = stream.read(&mut buf);
+        if !matches!(&result, Err(e) if is_timeout(e)) {
+            calls.end(
+                Call::Recv,
+                CallResult::of(&result, |n| CallResult::Bytes(*n as u64)),
+            );
+            in_recv = false;
+        }
+        let n = match result {
             Ok(n) => n,
             // Disconnected (with a close hold) and the server never closed.
             Err(e) if is_timeout(&e) && user_closed() => return CloseReason::Disconnected,
@@ -419,13 +454,13 @@ fn is_timeout(e: &io::Error) -> bool {
 /// The sender thread: carries out commands until told to stop.
 fn send_loop(
     mut stream: TcpStream,
-    origin: Origin,
     commands: &Receiver<ClientCommand>,
     reader_done: &Receiver<()>,
     state: &State,
-    events: &EventSender,
     gate: &StepGate,
+    calls: &CallReporter,
 ) {
+    let (origin, events) = (calls.origin(), calls.events());
     loop {
         select! {
             recv(commands) -> command => match command {
@@ -434,7 +469,12 @@ fn send_loop(
                     // answer cannot arrive before the clock starts.
                     state.set_awaiting(Some(Instant::now()));
                     let started = chrono::Utc::now();
-                    match stream.write_all(&name) {
+                    let sent = calls.call(
+                        Call::Send,
+                        || stream.write_all(&name),
+                        |()| CallResult::Bytes(name.len() as u64),
+                    );
+                    match sent {
                         Ok(()) => events.emit_at(started, origin, EventKind::Sent { bytes: Bytes(name) }),
                         Err(e) => {
                             // The reader will see the same failure and report it.
@@ -452,8 +492,8 @@ fn send_loop(
                     // keeps the socket open, unread, so that the server's
                     // own close waits in LAST_ACK (see super::linger).
                     if gate.close_hold().is_zero() {
-                        let _ = stream.shutdown(Shutdown::Both);
-                    } else if stream.shutdown(Shutdown::Write).is_ok() {
+                        let _ = calls.done(Call::Shutdown, || stream.shutdown(Shutdown::Both));
+                    } else if calls.done(Call::Shutdown, || stream.shutdown(Shutdown::Write)).is_ok() {
                         events.emit(origin, EventKind::FinQueued { behind: 0 });
                     }
                     return;

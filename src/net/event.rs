@@ -168,6 +168,14 @@ pub enum EventKind {
     },
     /// Step mode holds this thread before `step` (see [`crate::net::gate`]).
     Held { step: String },
+    /// The thread is entering a socket call (and may wait in it: `accept`,
+    /// `connect`, `recv`); see [`crate::net::calls`].
+    CallStart { call: crate::net::calls::Call },
+    /// The socket call returned.
+    CallEnd {
+        call: crate::net::calls::Call,
+        result: crate::net::calls::CallResult,
+    },
     /// Close hold: this end shut down its sending side, and its FIN is
     /// queued after `behind` bytes its peer has not read yet (zero: the
     /// FIN leaves at once); see [`crate::net::linger`].

@@ -10,6 +10,7 @@
 //! - [`server`]: the listener thread and one thread per client.
 //! - [`client`]: one connection, with a reader and a sender thread.
 //! - [`event`]: the events every thread reports, and [`EventSender`].
+//! - [`calls`]: each socket call (`accept`, `recv`, …) as it is made and returns.
 //! - [`config`]: checked settings, parsed from what the user typed.
 //! - [`gate`]: step mode, holding the dialogue before each step.
 //! - [`tcp_state`]: the real TCP state of a socket, read from the kernel.
@@ -21,6 +22,7 @@
 //! - [`sys`]: the few socket calls made with `unsafe` (deferred accept, capture times).
 
 pub mod bytes;
+pub mod calls;
 pub mod capture;
 pub mod client;
 pub mod config;

@@ -38,6 +38,7 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::bytes::Bytes;
+use super::calls::{Call, CallReporter, CallResult};
 use super::config::ServerConfig;
 use super::error::{NetError, close_reason};
 use super::event::{CloseReason, EventKind, EventSender, Origin};
@@ -128,7 +129,10 @@ impl Server {
         events: EventSender,
         gate: Arc<StepGate>,
     ) -> Result<Server, NetError> {
-        let socket = listen(&config)?;
+        let socket = listen(
+            &config,
+            &CallReporter::new(events.clone(), Origin::Listener),
+        )?;
         let bind_err = |e| NetError::bind(config.bind, e);
         let handle = socket.try_clone().map_err(bind_err)?;
         let listener: TcpListener = socket.into();
@@ -315,17 +319,24 @@ impl Shared {
 /// `socket()`, `bind()`, `listen()`, with `SO_REUSEADDR` so a restarted
 /// server can bind the same port while old connections are in `TIME_WAIT`,
 /// and deferred accept if asked for.
-fn listen(config: &ServerConfig) -> Result<Socket, NetError> {
+fn listen(config: &ServerConfig, calls: &CallReporter) -> Result<Socket, NetError> {
     let addr = config.bind;
     let bind_err = |e| NetError::bind(addr, e);
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+    let socket = calls
+        .done(Call::Socket, || {
+            Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+        })
         .map_err(bind_err)?;
     // On Windows, SO_REUSEADDR would let two servers share a port; its
     // default already allows rebinding over TIME_WAIT, so it is left off.
     #[cfg(not(windows))]
     socket.set_reuse_address(true).map_err(bind_err)?;
-    socket.bind(&addr.into()).map_err(bind_err)?;
-    socket.listen(config.backlog).map_err(bind_err)?;
+    calls
+        .done(Call::Bind, || socket.bind(&addr.into()))
+        .map_err(bind_err)?;
+    calls
+        .done(Call::Listen, || socket.listen(config.backlog))
+        .map_err(bind_err)?;
     if !config.defer_accept.is_zero() {
         super::sys::set_defer_accept(&socket, config.defer_accept)
             .map_err(NetError::DeferAccept)?;
@@ -338,13 +349,19 @@ fn listen(config: &ServerConfig) -> Result<Socket, NetError> {
 /// Every client thread gets a clone of `alive`, a sender nobody sends on:
 /// when the last clone is dropped, the receiver knows every thread is done.
 fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, alive: &Sender<()>) {
+    let calls = CallReporter::new(shared.events.clone(), Origin::Listener);
     let mut backoff = Duration::from_millis(10);
     loop {
         wait_while_paused(shared);
         if shared.stopping.load(Ordering::SeqCst) {
             return;
         }
+        calls.start(Call::Accept);
         let accepted = listener.accept();
+        calls.end(
+            Call::Accept,
+            CallResult::of(&accepted, |(_, peer)| CallResult::Peer(*peer)),
+        );
         lock(&shared.paused).in_accept = false;
         if shared.stopping.load(Ordering::SeqCst) {
             // This is our own wake-up connection (or a client arriving just
@@ -467,7 +484,8 @@ fn serve_client(
             thread,
         },
     );
-    let outcome = talk(&mut stream, origin, ended_by, shared);
+    let calls = CallReporter::new(events.clone(), origin);
+    let outcome = talk(&mut stream, origin, ended_by, shared, &calls);
     // A reason set from outside (kick, stop) wins over what the socket
     // said, because the socket only saw the consequence (an EOF or error).
     let reason = match ended_by.get() {
@@ -481,9 +499,10 @@ fn serve_client(
         .gate
         .pass(origin, "close()", events, || ended_by.get().is_some());
     let hold = shared.gate.close_hold();
-    if !hold.is_zero() && matches!(reason, CloseReason::Exit | CloseReason::Eof) {
-        // The peer closed first (EOF) or we close first after Good bye!.
-        close_holding(
+    // The peer closed first (EOF) or we close first after Good bye!.
+    let held = !hold.is_zero()
+        && matches!(reason, CloseReason::Exit | CloseReason::Eof)
+        && close_holding(
             &mut stream,
             hold,
             reason == CloseReason::Eof,
@@ -491,10 +510,14 @@ fn serve_client(
             ended_by,
             events,
         );
+    // Send FIN now (unless the close hold did); closing the socket follows.
+    if !held {
+        let _ = calls.done(Call::Shutdown, || stream.shutdown(Shutdown::Write));
     }
-    // Send FIN now; closing the socket (drop) follows.
-    let _ = stream.shutdown(Shutdown::Write);
-    drop(stream);
+    let _ = calls.done(Call::Close, || {
+        drop(stream);
+        Ok(())
+    });
     events.emit(origin, EventKind::Closed { reason });
 }
 
@@ -502,6 +525,7 @@ fn serve_client(
 /// reading, so our FIN waits behind it (FIN_WAIT_1, or LAST_ACK when the
 /// client closed first); when we close first, keep the socket open and
 /// unread for the hold, so the client's own close waits in LAST_ACK.
+/// Returns true once our sending side is shut down (our FIN is queued).
 fn close_holding(
     stream: &mut TcpStream,
     hold: Duration,
@@ -509,24 +533,25 @@ fn close_holding(
     origin: Origin,
     ended_by: &OnceLock<CloseReason>,
     events: &EventSender,
-) {
+) -> bool {
     let behind = match super::linger::fill_send_queue(stream) {
         Ok(bytes) => bytes,
         Err(e) => {
             log::debug!("{origin}: close hold: {e}");
-            return;
+            return false;
         }
     };
-    if stream.shutdown(Shutdown::Write).is_ok() {
-        events.emit(origin, EventKind::FinQueued { behind });
+    if stream.shutdown(Shutdown::Write).is_err() {
+        return false;
     }
-    if peer_closed {
-        return;
+    events.emit(origin, EventKind::FinQueued { behind });
+    if !peer_closed {
+        match super::linger::hold_then_drain(stream, hold, || ended_by.get().is_some()) {
+            Ok(bytes) => events.emit(origin, EventKind::Drained { bytes }),
+            Err(e) => log::debug!("{origin}: close hold: {e}"),
+        }
     }
-    match super::linger::hold_then_drain(stream, hold, || ended_by.get().is_some()) {
-        Ok(bytes) => events.emit(origin, EventKind::Drained { bytes }),
-        Err(e) => log::debug!("{origin}: close hold: {e}"),
-    }
+    true
 }
 
 /// The dialogue loop. Returns how the dialogue ended, or the socket error
@@ -536,6 +561,7 @@ fn talk(
     origin: Origin,
     ended_by: &OnceLock<CloseReason>,
     shared: &Shared,
+    calls: &CallReporter,
 ) -> io::Result<CloseReason> {
     let config = &shared.config;
     stream.set_nodelay(config.nodelay)?;
@@ -548,12 +574,17 @@ fn talk(
         events: &shared.events,
         gate: &shared.gate,
         ended_by,
+        calls,
     };
     let mut dialogue = ServerDialogue::new();
     writer.send(&dialogue.greeting())?;
     let mut buf = vec![0u8; READ_BUFFER];
     loop {
-        let n = writer.stream.read(&mut buf)?;
+        let n = calls.call(
+            Call::Recv,
+            || writer.stream.read(&mut buf),
+            |n| CallResult::Bytes(*n as u64),
+        )?;
         if n == 0 {
             // End of stream. Answer a last unfinished line, if any; the
             // client may still be reading (it only closed its sending side).
@@ -587,6 +618,7 @@ struct PacedWriter<'a> {
     events: &'a EventSender,
     gate: &'a StepGate,
     ended_by: &'a OnceLock<CloseReason>,
+    calls: &'a CallReporter,
 }
 
 impl PacedWriter<'_> {
@@ -615,7 +647,12 @@ impl PacedWriter<'_> {
         self.gate
             .pass(self.origin, &step, self.events, || ended_by.get().is_some());
         let started = chrono::Utc::now();
-        self.stream.write_all(bytes)?;
+        let stream = &mut *self.stream;
+        self.calls.call(
+            Call::Send,
+            || stream.write_all(bytes),
+            |()| CallResult::Bytes(bytes.len() as u64),
+        )?;
         self.events.emit_at(
             started,
             self.origin,
