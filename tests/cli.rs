@@ -149,3 +149,19 @@ fn serve_refuses_a_bad_address_and_a_port_in_use() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("is already in use"), "{stderr}");
 }
+
+/// `trace | head -1`: a reader that goes away early does not make the
+/// program panic; it finishes its dialogue and exits cleanly.
+#[test]
+fn trace_into_a_closed_pipe_exits_cleanly() {
+    let mut child = common::app(&["trace"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("trace starts");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("trace ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -8,6 +8,15 @@
 //! - `connect`: the tutorial's client, names from stdin or `--name`;
 //! - `trace`: one dialogue with the real TCP states of both ends.
 
+/// Prints a line on standard output, like `println!`, but never panics:
+/// when nobody reads any more (a closed pipe, as with `| head`), the line
+/// is dropped and the command goes on to finish cleanly.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::say_line(format_args!($($arg)*))
+    };
+}
+
 mod connect;
 mod serve;
 mod trace;
@@ -119,4 +128,14 @@ pub fn run(command: Command) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// See [`say!`]: writes one line to standard output, ignoring a reader
+/// that has gone away.
+pub(crate) fn say_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    // A write error means standard output is closed; there is nobody to
+    // tell, so the line is dropped on purpose.
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }

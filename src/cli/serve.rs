@@ -83,16 +83,16 @@ impl Console {
         let who = event.origin;
         match &event.kind {
             EventKind::Listening { addr } => {
-                println!("Listening on {addr}");
-                println!("Waiting for connection...");
+                say!("Listening on {addr}");
+                say!("Waiting for connection...");
             }
             EventKind::Accepted { peer, .. } => {
                 self.peers.insert(who, *peer);
-                println!("Accept new connection from {peer}");
+                say!("Accept new connection from {peer}");
             }
             EventKind::Closed { reason } => {
                 if let Some(peer) = self.peers.remove(&who) {
-                    println!("Connection from {peer} is closed");
+                    say!("Connection from {peer} is closed");
                 }
                 log::info!("{who}: closed: {reason}");
             }

@@ -107,7 +107,7 @@ pub fn run(args: &TraceArgs) -> Result<(), String> {
     let watcher = match StateWatcher::start(events.clone(), POLL, POLL) {
         Ok(watcher) => Some(watcher),
         Err(e) => {
-            println!("TCP states: {e}; only the messages are shown.");
+            say!("TCP states: {e}; only the messages are shown.");
             None
         }
     };
@@ -122,7 +122,7 @@ pub fn run(args: &TraceArgs) -> Result<(), String> {
     let capture = match Capture::start(&[server.local_addr().port()], segment_tx) {
         Ok(capture) => Some(capture),
         Err(e) => {
-            println!("Segments: {e}");
+            say!("Segments: {e}");
             None
         }
     };
@@ -148,7 +148,7 @@ pub fn run(args: &TraceArgs) -> Result<(), String> {
         let Ok(event) = rx.recv_timeout(left) else {
             let start = log.first().map(|e| e.time).unwrap_or_else(Utc::now);
             for line in timeline(&log, start) {
-                println!("{line}");
+                say!("{line}");
             }
             return Err(format!(
                 "the dialogue did not finish within {limit:?} (what was seen is above)"
@@ -226,39 +226,39 @@ pub fn run(args: &TraceArgs) -> Result<(), String> {
         CloseFirst::Server => "the server closes first (after Good bye!)",
         CloseFirst::Client => "the client closes first",
     };
-    println!(
+    say!(
         "One name dialogue on {}, {who_closes}.",
         server.local_addr()
     );
-    println!("Times in milliseconds from the first event; states polled every {POLL:?}.");
+    say!("Times in milliseconds from the first event; states polled every {POLL:?}.");
     if args.slow {
-        println!("Slow motion: each side waits {SLOW_STEP:?} before each step.");
+        say!("Slow motion: each side waits {SLOW_STEP:?} before each step.");
         if !server.config().defer_accept.is_zero() {
-            println!(
+            say!(
                 "Deferred accept: the server's end waits in SYN_RECV for about 3 s before accept()."
             );
         }
-        println!(
+        say!(
             "Close hold: each end leaves the other's last bytes unread for {SLOW_CLOSE_HOLD:?}, \
              so a FIN waits behind them (FIN_WAIT_1, LAST_ACK)."
         );
     }
-    println!();
+    say!("");
     for line in timeline(&log, first_seen) {
-        println!("{line}");
+        say!("{line}");
     }
     if !captured.is_empty() {
         // The segments are listed on their own, in the order they crossed
         // the wire, so the timeline above stays short; their times are the
         // kernel's, on the same clock as the events.
-        println!();
-        println!(
+        say!("");
+        say!(
             "The {} segments on the wire (lo), in order, numbers as sent:",
             captured.len()
         );
         let labels = socket_labels(&log);
         for segment in &captured {
-            println!("{}", segment_line(segment, first_seen, &labels));
+            say!("{}", segment_line(segment, first_seen, &labels));
         }
     }
     Ok(())
