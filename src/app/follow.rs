@@ -100,10 +100,24 @@ impl Follow {
                     self.spot = Some(spot);
                 }
             }
-            EventKind::Sent { bytes } if self.role == Role::ServerThread => {
-                self.spot = server_send_spot(bytes.as_slice()).or(self.spot);
+            // A send() and a recv() that returned bytes are reported by
+            // these events (see crate::net::calls).
+            EventKind::Sent { bytes } => {
+                self.call = Some((Call::Send, Some(CallResult::Bytes(bytes.len() as u64))));
+                match self.role {
+                    Role::ServerThread => {
+                        self.spot = server_send_spot(bytes.as_slice()).or(self.spot);
+                    }
+                    Role::Client => {
+                        self.spot = Some(Spot::SendName);
+                        self.awaiting_reply = true;
+                    }
+                    Role::Listener => {}
+                }
             }
-            EventKind::Sent { .. } if self.role == Role::Client => self.awaiting_reply = true,
+            EventKind::Received { bytes } => {
+                self.call = Some((Call::Recv, Some(CallResult::Bytes(bytes.len() as u64))));
+            }
             EventKind::Message { message } => {
                 self.heard_anything = true;
                 if !matches!(message, ServerMessage::Welcome) {
@@ -125,13 +139,12 @@ impl Follow {
             (Role::ServerThread, Call::Shutdown | Call::Close) => Spot::Close,
             (Role::Client, Call::Socket | Call::Bind) => Spot::ClientSocket,
             (Role::Client, Call::Connect) => Spot::Connect,
-            (Role::Client, Call::Send) => Spot::SendName,
             (Role::Client, Call::Recv) if !self.heard_anything => Spot::RecvWelcome,
             (Role::Client, Call::Recv) if self.awaiting_reply => Spot::RecvReply,
             (Role::Client, Call::Recv) => Spot::RecvPrompt,
             (Role::Client, Call::Shutdown | Call::Close) => Spot::ClientClose,
-            // A server thread's send: its line depends on the bytes, which
-            // the `Sent` event right after the call carries.
+            // Sends are followed by their `Sent` events, which carry the
+            // bytes that tell the lines apart.
             _ => return,
         };
         self.spot = Some(spot);
@@ -191,8 +204,6 @@ mod tests {
         let mut f = Follow::new(Role::ServerThread);
         let mut spots = Vec::new();
         for kind in [
-            start(Call::Send),
-            end(Call::Send, CallResult::Bytes(9)),
             EventKind::Sent {
                 bytes: Bytes::from("Welcome!\n"),
             },
@@ -200,7 +211,9 @@ mod tests {
                 bytes: Bytes::from("Whats your name?"),
             },
             start(Call::Recv),
-            end(Call::Recv, CallResult::Bytes(5)),
+            EventKind::Received {
+                bytes: Bytes::from("Alice"),
+            },
             EventKind::Held {
                 step: "send \"Hello Alice!\\n\"".into(),
             },
@@ -221,8 +234,6 @@ mod tests {
             spots,
             [
                 Some(Spot::SendWelcome),
-                Some(Spot::SendWelcome),
-                Some(Spot::SendWelcome),
                 Some(Spot::SendPrompt),
                 Some(Spot::Recv),
                 Some(Spot::Recv),
@@ -232,7 +243,7 @@ mod tests {
                 Some(Spot::Close),
             ]
         );
-        assert_eq!(f.describe(), "recv() returned 5 bytes");
+        assert_eq!(f.describe(), "send() returned 10 bytes");
     }
 
     #[test]

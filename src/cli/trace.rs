@@ -23,7 +23,7 @@ use crossbeam_channel::unbounded;
 use super::{CloseFirst, TraceArgs};
 use std::sync::Arc;
 
-use crate::net::calls::Call;
+use crate::net::calls::{Call, CallResult};
 use crate::net::capture::{Capture, Segment};
 use crate::net::gate::StepGate;
 use crate::net::lifecycle::{Role, between};
@@ -337,8 +337,12 @@ pub fn timeline(log: &[NetEvent], start: DateTime<Utc>) -> Vec<String> {
             EventKind::CallStart { call } if call.blocks() => {
                 lines.push(format!("{ms:>9.3}  {who:<9} {call} called, waits"));
             }
-            EventKind::CallEnd { call, result } if !matches!(call, Call::Send | Call::Close) => {
+            EventKind::CallEnd { call, result } if *call != Call::Close => {
                 lines.push(format!("{ms:>9.3}  {who:<9} {call} returned {result}"));
+            }
+            EventKind::Received { bytes } => {
+                let result = CallResult::Bytes(bytes.len() as u64);
+                lines.push(format!("{ms:>9.3}  {who:<9} recv() returned {result}"));
             }
             EventKind::FinQueued { behind: 0 } => {
                 lines.push(format!("{ms:>9.3}  {who:<9} shutdown(): FIN sent"));

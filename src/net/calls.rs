@@ -10,8 +10,16 @@
 //! every thread is ("waiting in recv()") and a student can follow the
 //! calls in the code.
 //!
-//! Reporting is one channel send per step, a microsecond or so: small
-//! beside a system call that crosses into the kernel.
+//! Each report is an event, and each event may wake whoever listens: on a
+//! busy server that is what costs, not the call itself. So the calls of
+//! the dialogue's hot path are reported once each: a `send()` by the
+//! [`EventKind::Sent`] event (with its bytes) when it returns, since it
+//! does not wait; a `recv()` when it starts (the thread may wait there
+//! for a long time), then by [`EventKind::Received`] (with its bytes), or
+//! by [`EventKind::CallEnd`] when it returns 0 (the peer's FIN) or fails.
+//!
+//! [`EventKind::Sent`]: super::event::EventKind::Sent
+//! [`EventKind::Received`]: super::event::EventKind::Received
 //!
 //! [`EventKind::CallStart`]: super::event::EventKind::CallStart
 //! [`EventKind::CallEnd`]: super::event::EventKind::CallEnd

@@ -381,10 +381,13 @@ fn read_loop(
         }
         let result = stream.read(&mut buf);
         if !matches!(&result, Err(e) if is_timeout(e)) {
-            calls.end(
-                Call::Recv,
-                CallResult::of(&result, |n| CallResult::Bytes(*n as u64)),
-            );
+            // Bytes are reported as `Received`; an end or error here.
+            if !matches!(result, Ok(n) if n > 0) {
+                calls.end(
+                    Call::Recv,
+                    CallResult::of(&result, |n| CallResult::Bytes(*n as u64)),
+                );
+            }
             in_recv = false;
         }
         let n = match result {
@@ -469,12 +472,7 @@ fn send_loop(
                     // answer cannot arrive before the clock starts.
                     state.set_awaiting(Some(Instant::now()));
                     let started = chrono::Utc::now();
-                    let sent = calls.call(
-                        Call::Send,
-                        || stream.write_all(&name),
-                        |()| CallResult::Bytes(name.len() as u64),
-                    );
-                    match sent {
+                    match stream.write_all(&name) {
                         Ok(()) => events.emit_at(started, origin, EventKind::Sent { bytes: Bytes(name) }),
                         Err(e) => {
                             // The reader will see the same failure and report it.

@@ -574,17 +574,23 @@ fn talk(
         events: &shared.events,
         gate: &shared.gate,
         ended_by,
-        calls,
     };
     let mut dialogue = ServerDialogue::new();
     writer.send(&dialogue.greeting())?;
     let mut buf = vec![0u8; READ_BUFFER];
     loop {
-        let n = calls.call(
-            Call::Recv,
-            || writer.stream.read(&mut buf),
-            |n| CallResult::Bytes(*n as u64),
-        )?;
+        // recv() may wait here for a long time: report that. Bytes it
+        // returns are reported as `Received`; an end or error as the call's
+        // return (see super::calls).
+        calls.start(Call::Recv);
+        let read = writer.stream.read(&mut buf);
+        if !matches!(read, Ok(n) if n > 0) {
+            calls.end(
+                Call::Recv,
+                CallResult::of(&read, |n| CallResult::Bytes(*n as u64)),
+            );
+        }
+        let n = read?;
         if n == 0 {
             // End of stream. Answer a last unfinished line, if any; the
             // client may still be reading (it only closed its sending side).
@@ -618,7 +624,6 @@ struct PacedWriter<'a> {
     events: &'a EventSender,
     gate: &'a StepGate,
     ended_by: &'a OnceLock<CloseReason>,
-    calls: &'a CallReporter,
 }
 
 impl PacedWriter<'_> {
@@ -647,12 +652,7 @@ impl PacedWriter<'_> {
         self.gate
             .pass(self.origin, &step, self.events, || ended_by.get().is_some());
         let started = chrono::Utc::now();
-        let stream = &mut *self.stream;
-        self.calls.call(
-            Call::Send,
-            || stream.write_all(bytes),
-            |()| CallResult::Bytes(bytes.len() as u64),
-        )?;
+        self.stream.write_all(bytes)?;
         self.events.emit_at(
             started,
             self.origin,
