@@ -375,7 +375,8 @@ impl ClientTab {
             );
         }
         let state_text = self.state.describe();
-        ui.horizontal(|ui| {
+        // Wrapped, so the call moves to a line of its own in a narrow tab.
+        ui.horizontal_wrapped(|ui| {
             match &self.state {
                 TabState::Closed(reason) if *reason != CloseReason::Exit => {
                     ui.colored_label(ui.visuals().error_fg_color, state_text);
@@ -392,7 +393,7 @@ impl ClientTab {
             }
             if self.client.is_some() {
                 ui.separator();
-                ui.label(egui::RichText::new(self.follow.describe()).monospace())
+                ui.label(self.follow.describe())
                     .on_hover_text("The socket call this tab's reader thread is in");
             }
         });

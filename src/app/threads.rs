@@ -197,28 +197,26 @@ impl ThreadTable {
             .max_scroll_height(f32::INFINITY)
             .auto_shrink([false, false])
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            // Fixed widths keep the table inside its panel; long text is
+            // clipped, and shown whole when hovered.
             .column(Column::auto().at_least(64.0))
             .column(Column::auto().at_least(110.0))
-            .column(Column::auto().at_least(60.0))
-            .column(Column::initial(150.0).at_least(80.0).clip(true))
+            .column(Column::initial(120.0).at_least(70.0).clip(true))
             .column(Column::auto().at_least(96.0))
-            .column(Column::initial(130.0).at_least(80.0).clip(true))
-            // Names take what is left, so the table fits its panel.
-            .column(Column::remainder().at_least(60.0).clip(true))
-            .column(Column::auto().at_least(36.0))
-            .column(Column::auto().at_least(36.0))
+            .column(Column::initial(125.0).at_least(70.0).clip(true))
+            // Names take what is left.
+            .column(Column::remainder().at_least(50.0).clip(true))
+            .column(Column::auto().at_least(50.0))
             .column(Column::auto().at_least(44.0))
             .header(row_height, |mut header| {
                 for title in [
                     "Thread",
                     "Peer",
-                    "Since",
                     "Step",
                     "TCP state",
                     "Call",
                     "Names",
-                    "In",
-                    "Out",
+                    "In / out",
                     "",
                 ] {
                     header.col(|ui| {
@@ -235,14 +233,12 @@ impl ThreadTable {
                         if weak { t.weak() } else { t }
                     };
                     row.col(|ui| {
-                        ui.label(text(r.thread.clone()).monospace());
+                        let since = r.since.with_timezone(&Local).format("%H:%M:%S");
+                        ui.label(text(r.thread.clone()).monospace())
+                            .on_hover_text(format!("accepted at {since}"));
                     });
                     row.col(|ui| {
                         ui.label(text(r.peer.to_string()).monospace());
-                    });
-                    row.col(|ui| {
-                        let since = r.since.with_timezone(&Local).format("%H:%M:%S");
-                        ui.label(text(since.to_string()));
                     });
                     row.col(|ui| {
                         let step = match &r.held {
@@ -259,7 +255,7 @@ impl ThreadTable {
                     });
                     row.col(|ui| {
                         let call = r.follow.describe();
-                        ui.label(text(call.clone()).monospace())
+                        ui.label(text(call.clone()))
                             .on_hover_text(format!("The socket call {} is in: {call}", r.thread));
                     });
                     row.col(|ui| {
@@ -272,10 +268,11 @@ impl ThreadTable {
                             });
                     });
                     row.col(|ui| {
-                        ui.label(text(r.bytes_in.to_string()));
-                    });
-                    row.col(|ui| {
-                        ui.label(text(r.bytes_out.to_string()));
+                        ui.label(text(format!("{} / {}", r.bytes_in, r.bytes_out)))
+                            .on_hover_text(format!(
+                                "{} bytes received from the client, {} bytes sent to it",
+                                r.bytes_in, r.bytes_out
+                            ));
                     });
                     row.col(|ui| {
                         if !r.is_closed()
