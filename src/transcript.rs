@@ -273,6 +273,7 @@ pub fn kind_name(kind: &EventKind) -> &'static str {
     match kind {
         EventKind::Listening { .. } => "listening",
         EventKind::Accepted { .. } => "accepted",
+        EventKind::Rejected { .. } => "rejected",
         EventKind::Connecting { .. } => "connecting",
         EventKind::Dialing { .. } => "dialing",
         EventKind::Connected { .. } => "connected",
@@ -309,6 +310,7 @@ impl fmt::Display for Describe<'_> {
                 f,
                 "Accept new connection from {peer} (thread {thread}, local {local})"
             ),
+            EventKind::Rejected { peer, why } => write!(f, "Refused connection from {peer}: {why}"),
             EventKind::Connecting { target } => write!(f, "Connecting to {target}..."),
             EventKind::Dialing { local, peer } => write!(f, "connect() from {local} to {peer}"),
             EventKind::Connected { local, peer } => write!(f, "Connected {local} -> {peer}"),

@@ -370,3 +370,23 @@ fn step_mode_holds_the_dialogue_until_next_step() {
         app.clients.tabs()[0].is_your_turn()
     });
 }
+
+/// Past "Max clients", a new tab is told the server is busy and closed,
+/// and the console says who was refused; the first tab goes on.
+#[test]
+fn past_max_clients_a_new_tab_is_refused_and_the_console_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path(), Arc::default());
+    h.state_mut().server.max_clients = 1;
+    client_at_prompt(&mut h);
+    click(&mut h, "New client");
+    wait_until(&mut h, "the second tab to be turned away", |app| {
+        matches!(app.clients.tabs()[1].state(), TabState::Closed(_))
+    });
+    assert_shown(
+        &h,
+        "Server busy: the server already serves its maximum of 1 clients",
+    );
+    assert_shown(&h, "Refused connection from 127.0.0.1:");
+    assert!(h.state().clients.tabs()[0].is_your_turn());
+}

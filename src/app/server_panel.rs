@@ -52,6 +52,8 @@ pub struct ServerPanel {
     pub pace_ms: u64,
     /// The `backlog` of `listen()`.
     pub backlog: i32,
+    /// The most clients served at once.
+    pub max_clients: usize,
     /// True while `accept()` is paused.
     accept_paused: bool,
     /// True while new connections are held in SYN_RECV (deferred accept).
@@ -97,6 +99,7 @@ impl Default for ServerPanel {
             port: defaults.bind.port().to_string(),
             pace_ms: defaults.pace.as_millis() as u64,
             backlog: defaults.backlog,
+            max_clients: defaults.max_clients,
             accept_paused: false,
             hold_syn_recv: false,
             address_error: None,
@@ -166,6 +169,7 @@ impl ServerPanel {
             bind: SocketAddr::new(ip, port),
             pace: Duration::from_millis(self.pace_ms),
             backlog: self.backlog,
+            max_clients: self.max_clients,
             defer_accept: self.syn_recv_hold(),
             ..ServerConfig::default()
         };
@@ -335,6 +339,9 @@ impl ServerPanel {
                 Some("Server stopped".to_owned())
             }
             (_, EventKind::Error { message }) => Some(format!("Error: {message}")),
+            (_, EventKind::Rejected { peer, why }) => {
+                Some(format!("Refused connection from {peer}: {why}"))
+            }
             (_, EventKind::Accepted { peer, .. }) => {
                 Some(format!("Accept new connection from {peer}"))
             }
@@ -517,15 +524,27 @@ impl ServerPanel {
                 .on_hover_text("0 lets the system pick a free port");
                 ui.end_row();
                 let label = ui.label("Backlog");
-                ui.add_enabled(
-                    editable,
-                    egui::DragValue::new(&mut self.backlog).range(0..=4096),
-                )
-                .labelled_by(label.id)
-                .on_hover_text(
-                    "The backlog of listen(): how many finished handshakes may wait for \
+                ui.horizontal(|ui| {
+                    ui.add_enabled(
+                        editable,
+                        egui::DragValue::new(&mut self.backlog).range(0..=4096),
+                    )
+                    .labelled_by(label.id)
+                    .on_hover_text(
+                        "The backlog of listen(): how many finished handshakes may wait for \
                          accept(). The tutorial uses 5; with 0, Linux queues one.",
-                );
+                    );
+                    let label = ui.label("Max clients");
+                    ui.add_enabled(
+                        editable,
+                        egui::DragValue::new(&mut self.max_clients).range(1..=100_000),
+                    )
+                    .labelled_by(label.id)
+                    .on_hover_text(
+                        "The most clients served at once; one more is told the server is busy \
+                         and closed, so a storm of connections cannot take everyone's threads.",
+                    );
+                });
                 ui.end_row();
                 let label = ui.label("Pacing");
                 ui.add_enabled(

@@ -94,6 +94,15 @@ pub struct ServeArgs {
     /// Close a client that sends nothing for this many seconds; 0 never does.
     #[arg(long, default_value_t = 600, value_name = "SECS")]
     pub idle_timeout: u64,
+    /// Serve at most this many clients at once; one more is told the
+    /// server is busy, in one line, and closed.
+    #[arg(
+        long,
+        default_value_t = crate::net::config::DEFAULT_MAX_CLIENTS,
+        value_name = "N",
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+    )]
+    pub max_clients: usize,
     /// Save the transcript here when the server stops (.txt, .jsonl or .csv).
     #[arg(long, value_name = "FILE")]
     pub transcript: Option<PathBuf>,

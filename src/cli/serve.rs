@@ -32,6 +32,7 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
         backlog: args.backlog,
         pace: Duration::from_millis(args.pace_ms),
         idle_timeout: (args.idle_timeout > 0).then(|| Duration::from_secs(args.idle_timeout)),
+        max_clients: args.max_clients,
         ..ServerConfig::default()
     };
     if config.is_exposed() {
@@ -97,6 +98,7 @@ impl Console {
                 log::info!("{who}: closed: {reason}");
             }
             EventKind::Error { message } => log::error!("{who}: {message}"),
+            EventKind::Rejected { .. } => log::warn!("{}", Describe(&event.kind)),
             EventKind::Heard { .. } | EventKind::Stopped => {
                 log::info!("{who}: {}", Describe(&event.kind));
             }

@@ -14,6 +14,9 @@ use thiserror::Error;
 pub const DEFAULT_PORT: u16 = 6000;
 /// The tutorial's host.
 pub const DEFAULT_HOST: &str = "127.0.0.1";
+/// How many clients a server serves at once unless told otherwise: far
+/// more than a class needs, well within the usual limit of open files.
+pub const DEFAULT_MAX_CLIENTS: usize = 1000;
 
 /// A setting that could not be understood.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -64,6 +67,10 @@ pub struct ServerConfig {
     /// SYN_RECV for about this long before `accept()` can take them, so a
     /// class can watch the state. Zero: off. See [`super::sys`].
     pub defer_accept: Duration,
+    /// The most clients served at once. One more is told so in one line
+    /// and closed, so a storm of connections cannot exhaust the threads
+    /// and file descriptors that everyone else needs.
+    pub max_clients: usize,
 }
 
 impl Default for ServerConfig {
@@ -79,6 +86,7 @@ impl Default for ServerConfig {
             idle_timeout: Some(Duration::from_secs(600)),
             write_timeout: Duration::from_secs(10),
             defer_accept: Duration::ZERO,
+            max_clients: DEFAULT_MAX_CLIENTS,
         }
     }
 }

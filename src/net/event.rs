@@ -128,6 +128,10 @@ pub enum EventKind {
         local: SocketAddr,
         thread: String,
     },
+    /// The listener turned a connection away, having told the client why
+    /// in one line (for example: the server already serves its maximum
+    /// number of clients).
+    Rejected { peer: SocketAddr, why: String },
     /// A client started to connect to `target` (as typed: host and port).
     Connecting { target: String },
     /// A client is about to send its SYN from `local` to `peer` (known

@@ -372,6 +372,10 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, alive: &Sender<()>)
             Ok((_ours, peer)) if lock(&shared.wake_peer).take_if(|w| *w == peer).is_some() => {
                 // Our own wake-up (to see a pause): closed when dropped.
             }
+            Ok((stream, peer)) if shared.clients().len() >= shared.config.max_clients => {
+                backoff = Duration::from_millis(10);
+                turn_away(stream, peer, shared);
+            }
             Ok((stream, peer)) => {
                 backoff = Duration::from_millis(10);
                 start_client_thread(stream, peer, shared, alive.clone());
@@ -421,6 +425,25 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Tells a client in one line that the server is full, and closes the
+/// connection. The listener does this itself, without a thread: the line
+/// is far smaller than any send buffer, so the write cannot block.
+fn turn_away(stream: TcpStream, peer: SocketAddr, shared: &Shared) {
+    let max = shared.config.max_clients;
+    let why = format!("the server already serves its maximum of {max} clients");
+    let line = format!("Server busy: {why}; try again later.\n");
+    let written = stream
+        .set_nonblocking(true)
+        .and_then(|()| (&stream).write_all(line.as_bytes()));
+    if let Err(e) = written {
+        log::debug!("could not tell {peer} the server is full: {e}");
+    }
+    let _ = stream.shutdown(Shutdown::Write);
+    shared
+        .events
+        .emit(Origin::Listener, EventKind::Rejected { peer, why });
 }
 
 /// Registers the connection and starts its thread `client-N`.
