@@ -155,3 +155,33 @@ fn garbage_from_the_server_is_shown_as_unexpected() {
         ServerMessage::Unexpected(Bytes::from("HTTP/1.1 400 Bad Request\r\n"))
     );
 }
+
+/// A server that streams megabytes of something else: the client stops
+/// after a bounded amount and says why, instead of reading forever.
+#[test]
+fn megabytes_of_garbage_end_the_connection_with_a_clear_error() {
+    use tcp_playground::net::client::MAX_UNEXPECTED;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (client, rx) = client_for(listener.local_addr().unwrap().port());
+    let (mut server_side, _) = listener.accept().unwrap();
+    let writer = std::thread::spawn(move || {
+        let chunk = vec![b'x'; 64 * 1024];
+        // Until the client closes (the write then fails), at most 8 MiB.
+        for _ in 0..128 {
+            if server_side.write_all(&chunk).is_err() {
+                return;
+            }
+        }
+    });
+    match wait_closed(&rx, client.origin()) {
+        CloseReason::Error(why) => {
+            assert!(why.contains("not the name dialogue"), "{why}");
+            assert!(
+                why.contains(&format!("{} KiB", MAX_UNEXPECTED / 1024)),
+                "{why}"
+            );
+        }
+        other => panic!("closed as {other:?}"),
+    }
+    writer.join().unwrap();
+}

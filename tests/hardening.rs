@@ -111,3 +111,36 @@ fn a_storm_of_connections_is_served_or_turned_away_and_others_go_on() {
     regular.write_all(b"exit").unwrap();
     expect_bytes(&mut regular, b"Good bye!\n");
 }
+
+/// A client that sends names without ever reading the answers: the
+/// server's answers pile up until its send() cannot finish; the write
+/// timeout then ends that client, and another is served meanwhile.
+#[test]
+fn a_client_that_never_reads_is_ended_by_the_write_timeout() {
+    let (server, events) = start_server_with(ServerConfig {
+        write_timeout: Duration::from_secs(1),
+        ..server_with_max(10)
+    });
+    let flood = TcpStream::connect(server.local_addr()).unwrap();
+    let flooder = wait_for(&events, |e| matches!(e.kind, EventKind::Accepted { .. })).origin;
+    let writer = std::thread::spawn(move || {
+        let names = b"x\n".repeat(32 * 1024);
+        // Until the server gives up on us (then the write fails); bounded.
+        for _ in 0..1000 {
+            if (&flood).write_all(&names).is_err() {
+                return;
+            }
+        }
+    });
+    let mut regular = TcpStream::connect(server.local_addr()).unwrap();
+    expect_bytes(&mut regular, b"Welcome!\nWhats your name?");
+    regular.write_all(b"Alice").unwrap();
+    expect_bytes(&mut regular, b"Hello Alice!\nWhats your name?");
+    assert_eq!(
+        common::wait_closed(&events, flooder),
+        tcp_playground::net::CloseReason::Timeout
+    );
+    writer.join().unwrap();
+    regular.write_all(b"exit").unwrap();
+    expect_bytes(&mut regular, b"Good bye!\n");
+}

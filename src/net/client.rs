@@ -41,6 +41,12 @@ use super::event::{CloseReason, EventKind, EventSender, Origin, ServerMessage};
 use super::gate::StepGate;
 use super::parser::MessageParser;
 
+/// How many bytes that are not the dialogue a client takes from a server
+/// before it gives up on it: a server that streams anything else (a web
+/// server, a file) is not a name-dialogue server, and reading on would
+/// only fill the transcript.
+pub const MAX_UNEXPECTED: usize = 64 * 1024;
+
 /// Numbers client connections `tab-1`, `tab-2`, … across the whole program.
 static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -361,6 +367,7 @@ fn read_loop(
     // recv() is reported once per wait, not again after each timeout.
     let mut in_recv = false;
     let mut said_good_bye = false;
+    let mut unexpected = 0usize;
     let mut buf = vec![0u8; 8 * 1024];
     loop {
         // Wake up when the server's answer is due, or now and then while
@@ -434,6 +441,7 @@ fn read_loop(
                     said_good_bye = true;
                     state.set_awaiting(None);
                 }
+                ServerMessage::Unexpected(ref bytes) => unexpected += bytes.len(),
                 _ => {}
             }
             events.emit(origin, EventKind::Message { message });
@@ -443,6 +451,13 @@ fn read_loop(
                 hold_and_drain(stream, hold, origin, events, user_closed);
                 return CloseReason::Exit;
             }
+        }
+        if unexpected > MAX_UNEXPECTED {
+            return CloseReason::Error(format!(
+                "the server sent more than {} KiB that is not the name dialogue; \
+                 is it a name-dialogue server?",
+                MAX_UNEXPECTED / 1024
+            ));
         }
     }
 }
