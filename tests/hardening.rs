@@ -144,3 +144,60 @@ fn a_client_that_never_reads_is_ended_by_the_write_timeout() {
     regular.write_all(b"exit").unwrap();
     expect_bytes(&mut regular, b"Good bye!\n");
 }
+
+/// What the server answers to one line-ended name: a greeting for each
+/// piece of at most 1,024 bytes (ASCII here), each followed by the prompt.
+fn answers_to(name: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for piece in name.chunks(1024) {
+        out.extend_from_slice(b"Hello ");
+        out.extend_from_slice(piece);
+        out.extend_from_slice(b"!\nWhats your name?");
+    }
+    out
+}
+
+/// Names of 1, 1,024, 1,025 bytes and 1 MiB, NUL bytes and a terminal
+/// escape sequence, from a line client: each is answered byte for byte
+/// (raw, pieces of at most 1,024 bytes), and a client alongside is served
+/// the whole time.
+#[test]
+fn names_of_every_size_and_kind_are_answered_while_another_client_is_served() {
+    let (server, _events) = start_server_with(server_with_max(10));
+    let names: Vec<Vec<u8>> = vec![
+        b"a".to_vec(),
+        vec![b'b'; 1024],
+        vec![b'c'; 1025],
+        vec![b'd'; 1024 * 1024],
+        b"nul\0in\0the\0middle".to_vec(),
+        b"\x1b[2J\x1b[31mred\x07".to_vec(),
+    ];
+    let mut expected = b"Welcome!\nWhats your name?".to_vec();
+    let mut sent = Vec::new();
+    for name in &names {
+        expected.extend(answers_to(name));
+        sent.extend_from_slice(name);
+        sent.push(b'\n');
+    }
+    expected.extend_from_slice(b"Good bye!\n");
+    sent.extend_from_slice(b"exit\n");
+
+    let stream = TcpStream::connect(server.local_addr()).unwrap();
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    // The answers to a megabyte are a megabyte: read them while writing.
+    let mut reader = stream.try_clone().unwrap();
+    let reading = std::thread::spawn(move || read_to_end(&mut reader));
+    let mut regular = TcpStream::connect(server.local_addr()).unwrap();
+    expect_bytes(&mut regular, b"Welcome!\nWhats your name?");
+    (&stream).write_all(&sent).unwrap();
+    regular.write_all(b"Alice").unwrap();
+    expect_bytes(&mut regular, b"Hello Alice!\nWhats your name?");
+    let got = reading.join().unwrap();
+    assert_eq!(got.len(), expected.len());
+    assert!(
+        got == expected,
+        "the answers differ from what the protocol says"
+    );
+    regular.write_all(b"exit").unwrap();
+    expect_bytes(&mut regular, b"Good bye!\n");
+}
