@@ -390,3 +390,17 @@ fn past_max_clients_a_new_tab_is_refused_and_the_console_says_so() {
     assert_shown(&h, "Refused connection from 127.0.0.1:");
     assert!(h.state().clients.tabs()[0].is_your_turn());
 }
+
+/// "Idle timeout": a client that says nothing for that long is closed by
+/// the server, and its row says so; 0 would keep it forever.
+#[test]
+fn a_silent_client_is_closed_after_the_idle_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path(), Arc::default());
+    h.state_mut().server.idle_timeout_s = 1;
+    client_at_prompt(&mut h);
+    wait_until(&mut h, "the idle client to be closed", |app| {
+        app.server.threads().rows()[0].step == Step::Closed(CloseReason::Timeout)
+    });
+    assert_shown(&h, "closed: timed out");
+}

@@ -54,6 +54,8 @@ pub struct ServerPanel {
     pub backlog: i32,
     /// The most clients served at once.
     pub max_clients: usize,
+    /// Close a client silent for this many seconds (0 = never).
+    pub idle_timeout_s: u64,
     /// True while `accept()` is paused.
     accept_paused: bool,
     /// True while new connections are held in SYN_RECV (deferred accept).
@@ -100,6 +102,7 @@ impl Default for ServerPanel {
             pace_ms: defaults.pace.as_millis() as u64,
             backlog: defaults.backlog,
             max_clients: defaults.max_clients,
+            idle_timeout_s: defaults.idle_timeout.map_or(0, |t| t.as_secs()),
             accept_paused: false,
             hold_syn_recv: false,
             address_error: None,
@@ -170,6 +173,8 @@ impl ServerPanel {
             pace: Duration::from_millis(self.pace_ms),
             backlog: self.backlog,
             max_clients: self.max_clients,
+            idle_timeout: (self.idle_timeout_s > 0)
+                .then(|| Duration::from_secs(self.idle_timeout_s)),
             defer_accept: self.syn_recv_hold(),
             ..ServerConfig::default()
         };
@@ -547,17 +552,32 @@ impl ServerPanel {
                 });
                 ui.end_row();
                 let label = ui.label("Pacing");
-                ui.add_enabled(
-                    editable,
-                    egui::DragValue::new(&mut self.pace_ms)
-                        .range(0..=1000)
-                        .suffix(" ms"),
-                )
-                .labelled_by(label.id)
-                .on_hover_text(
-                    "Pause before each prompt, so clients that treat one recv() as one message \
-                     get each message separately. 0 sends reply and prompt in one write.",
-                );
+                ui.horizontal(|ui| {
+                    ui.add_enabled(
+                        editable,
+                        egui::DragValue::new(&mut self.pace_ms)
+                            .range(0..=1000)
+                            .suffix(" ms"),
+                    )
+                    .labelled_by(label.id)
+                    .on_hover_text(
+                        "Pause before each prompt, so clients that treat one recv() as one \
+                         message get each message separately. 0 sends reply and prompt in one \
+                         write.",
+                    );
+                    let label = ui.label("Idle timeout");
+                    ui.add_enabled(
+                        editable,
+                        egui::DragValue::new(&mut self.idle_timeout_s)
+                            .range(0..=86_400)
+                            .suffix(" s"),
+                    )
+                    .labelled_by(label.id)
+                    .on_hover_text(
+                        "Close a client that sends nothing for this long, so a forgotten \
+                         connection does not keep its thread forever. 0: never (for demos).",
+                    );
+                });
                 ui.end_row();
             });
         let error_color = ui.visuals().error_fg_color;

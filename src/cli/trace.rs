@@ -139,10 +139,15 @@ pub fn run(args: &TraceArgs) -> Result<(), String> {
     let started = Instant::now();
     let mut log: Vec<NetEvent> = Vec::new();
     let mut prompts = 0;
+    // Done when both ends' sockets have reached their last state and both
+    // threads have reported their close (with a close hold, a thread still
+    // reads up to the FIN after its socket's state has moved on).
     let mut finished: HashMap<Origin, bool> = HashMap::new();
-    let done =
-        |finished: &HashMap<Origin, bool>| finished.len() == 2 && finished.values().all(|f| *f);
-    while !done(&finished) {
+    let mut closed = 0;
+    let done = |finished: &HashMap<Origin, bool>, closed: usize| {
+        finished.len() == 2 && finished.values().all(|f| *f) && closed >= 2
+    };
+    while !done(&finished, closed) {
         let limit = if args.slow { SLOW_LIMIT } else { LIMIT };
         let left = limit.saturating_sub(started.elapsed());
         let Ok(event) = rx.recv_timeout(left) else {
@@ -204,6 +209,7 @@ pub fn run(args: &TraceArgs) -> Result<(), String> {
                 let end = matches!(state, TcpState::TimeWait | TcpState::Closed);
                 finished.insert(event.origin, end);
             }
+            EventKind::Closed { .. } if event.origin != Origin::Listener => closed += 1,
             _ => {}
         }
         log.push(event);
