@@ -50,19 +50,25 @@ fn next_step(h: &mut Harness<'static, PlaygroundApp>) {
     click(h, "Next step");
 }
 
+/// Starts the server in step mode, opens a client tab (held before
+/// `connect()`) and shows its Code view.
+fn code_of_a_held_client(h: &mut Harness<'static, PlaygroundApp>) {
+    start_server(h);
+    h.get_by_label("Step mode").click();
+    h.step();
+    click(h, "New client");
+    // Once the tab's layout has settled (it says it waits before connect()).
+    wait_until(h, "the tab held before connect()", |app| {
+        app.clients.tabs()[0].held().is_some()
+    });
+    click(h, "Code");
+}
+
 #[test]
 fn the_code_view_follows_accept_recv_send_and_close() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(dir.path(), Arc::default());
-    start_server(&mut h);
-    h.get_by_label("Step mode").click();
-    h.step();
-    click(&mut h, "New client");
-    // Once the tab's layout has settled (it says it waits before connect()).
-    wait_until(&mut h, "the tab held before connect()", |app| {
-        app.clients.tabs()[0].held().is_some()
-    });
-    click(&mut h, "Code");
+    code_of_a_held_client(&mut h);
     // The tab waits before connect(); the listener waits in accept().
     click(&mut h, "Client code");
     assert_shown(&h, "following tab-");
@@ -108,15 +114,7 @@ fn the_code_view_follows_accept_recv_send_and_close() {
 fn a_clicked_line_is_explained_in_english_and_chinese() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(dir.path(), Arc::default());
-    start_server(&mut h);
-    h.get_by_label("Step mode").click();
-    h.step();
-    click(&mut h, "New client");
-    // Once the tab's layout has settled (it says it waits before connect()).
-    wait_until(&mut h, "the tab held before connect()", |app| {
-        app.clients.tabs()[0].held().is_some()
-    });
-    click(&mut h, "Code");
+    code_of_a_held_client(&mut h);
     server_at(&mut h, Spot::Accept, "conn, addr = s.accept()");
     assert_shown(&h, "already finished its three-way handshake");
     assert_shown(&h, "三次握手");
