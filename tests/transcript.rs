@@ -231,3 +231,20 @@ fn a_failed_save_says_why_and_keeps_the_old_file_and_the_transcript() {
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(leftovers.len(), 1, "{leftovers:?}");
 }
+
+/// A folder nobody may write in, not even root (sysfs is read-only): the
+/// save fails with the system's reason, and the transcript is intact.
+#[cfg(target_os = "linux")]
+#[test]
+fn saving_into_a_read_only_folder_says_why_and_loses_nothing() {
+    let t = sample();
+    let err = t.save(std::path::Path::new("/sys/transcript.txt")).unwrap_err();
+    let message = err.to_string();
+    assert!(message.starts_with("cannot save"), "{message}");
+    assert!(message.contains("/sys/transcript.txt"), "{message}");
+    assert!(
+        message.contains("ermission denied") || message.contains("ead-only"),
+        "the system's reason: {message}"
+    );
+    assert_eq!(t.len(), sample().len());
+}
