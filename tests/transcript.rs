@@ -238,7 +238,9 @@ fn a_failed_save_says_why_and_keeps_the_old_file_and_the_transcript() {
 #[test]
 fn saving_into_a_read_only_folder_says_why_and_loses_nothing() {
     let t = sample();
-    let err = t.save(std::path::Path::new("/sys/transcript.txt")).unwrap_err();
+    let err = t
+        .save(std::path::Path::new("/sys/transcript.txt"))
+        .unwrap_err();
     let message = err.to_string();
     assert!(message.starts_with("cannot save"), "{message}");
     assert!(message.contains("/sys/transcript.txt"), "{message}");
