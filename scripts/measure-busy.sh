@@ -9,27 +9,17 @@
 #   BIN=path/to/tcp-playground bash scripts/measure-busy.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for tool in xvfb-run:xvfb xauth:xauth xdotool:xdotool; do
-  if ! command -v "${tool%%:*}" >/dev/null; then
-    apt-get update -qq && apt-get install -y -qq "${tool##*:}" >/dev/null
-  fi
-done
-if [ -z "${BIN:-}" ]; then
-  cargo build --release --quiet
-  BIN=target/release/tcp-playground
-fi
-export BIN
+. scripts/xvfb-common.sh
+need_tools xvfb-run:xvfb xauth:xauth xdotool:xdotool
+build_bin
 log=$(mktemp)
 export LOG=$log
 xvfb-run -a -s '-screen 0 1280x800x24' bash -s <<'INNER'
 set -euo pipefail
+. scripts/xvfb-common.sh   # wait_for_window
 RUST_LOG=tcp_playground::app=debug "$BIN" 2>"$LOG" & app=$!
 trap 'kill $app 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-  xdotool search --name "TCP Playground" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-sleep 1
+wait_for_window
 xdotool mousemove 30 157 click 1   # Start (default port 6000)
 sleep 1
 ticks() { awk '{print $14 + $15}' "/proc/$app/stat"; }

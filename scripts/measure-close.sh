@@ -15,26 +15,15 @@
 # positions of the default 1280x800 layout. Linux only: it reads /proc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for tool in xvfb-run:xvfb xauth:xauth xdotool:xdotool; do
-  if ! command -v "${tool%%:*}" >/dev/null; then
-    apt-get update -qq && apt-get install -y -qq "${tool##*:}" >/dev/null
-  fi
-done
+. scripts/xvfb-common.sh
+need_tools xvfb-run:xvfb xauth:xauth xdotool:xdotool
 python3 -c 'import Xlib' 2>/dev/null || pip install -q python-xlib
-if [ -z "${BIN:-}" ]; then
-  cargo build --release --quiet
-  BIN=target/release/tcp-playground
-fi
-export BIN
+build_bin
 xvfb-run -a -s '-screen 0 1280x800x24' bash -s <<'INNER'
 set -euo pipefail
+. scripts/xvfb-common.sh   # wait_for_window
 "$BIN" 2>/dev/null & app=$!
-for _ in $(seq 100); do
-  xdotool search --name "TCP Playground" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-sleep 1
-xdotool search --name "TCP Playground" windowfocus
+wait_for_window
 xdotool mousemove 30 157 click 1; sleep 0.5            # Start (port 6000)
 for _ in $(seq 20); do xdotool mousemove 195 12 click 1; sleep 0.1; done   # 20 tabs
 python3 scripts/load.py 127.0.0.1 6000 50 20 >/dev/null 2>&1 & load=$!

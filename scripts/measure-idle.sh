@@ -9,15 +9,9 @@
 # it reads /proc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for tool in xvfb-run:xvfb xauth:xauth; do
-  if ! command -v "${tool%%:*}" >/dev/null; then
-    apt-get update -qq && apt-get install -y -qq "${tool##*:}" >/dev/null
-  fi
-done
-if [ -z "${BIN:-}" ]; then
-  cargo build --release --quiet
-  BIN=target/release/tcp-playground
-fi
+. scripts/xvfb-common.sh
+need_tools xvfb-run:xvfb xauth:xauth
+build_bin
 export BIN SECONDS_IDLE=${SECONDS_IDLE:-10}
 xvfb-run -a -s '-screen 0 1280x800x24' bash -s <<'INNER'
 set -euo pipefail

@@ -13,36 +13,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need=()
-for tool in xvfb-run:xvfb xauth:xauth import:imagemagick xdotool:xdotool; do
-  command -v "${tool%%:*}" >/dev/null || need+=("${tool##*:}")
-done
-if ((${#need[@]})); then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
-  else
-    echo "please install: ${need[*]}" >&2
-    exit 1
-  fi
-fi
-
-if [ -z "${BIN:-}" ]; then
-  cargo build --release --quiet
-  BIN=target/release/tcp-playground
-fi
+. scripts/xvfb-common.sh
+need_tools xvfb-run:xvfb xauth:xauth import:imagemagick xdotool:xdotool
+build_bin
 mkdir -p shots
-export BIN
 xvfb-run -a -s '-screen 0 1280x800x24' bash -s <<'INNER'
 set -euo pipefail
+. scripts/xvfb-common.sh   # wait_for_window
 "$BIN" & app=$!
 trap 'kill $app 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-  xdotool search --name "TCP Playground" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-sleep 1
-# Xvfb has no window manager to give the window the keyboard focus.
-xdotool search --name "TCP Playground" windowfocus
+wait_for_window
 shot() { sleep 0.6; import -window root "shots/$1.png"; echo "shots/$1.png"; }
 click() { xdotool mousemove "$1" "$2" click 1; sleep 0.3; }
 shot 1-start
