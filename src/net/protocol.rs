@@ -37,6 +37,8 @@
 //! the middle of a UTF-8 character, and [`Heard::Name::cut`] marks it. This
 //! also bounds the memory a client can make the server hold.
 
+#![forbid(unsafe_code)]
+
 use serde::{Deserialize, Serialize};
 
 use super::bytes::Bytes;
@@ -148,6 +150,13 @@ impl ServerDialogue {
     /// True after `exit`: the server should close the connection.
     pub fn is_finished(&self) -> bool {
         self.finished
+    }
+
+    /// How many bytes of an unfinished line the dialogue holds, waiting for
+    /// its line break: never more than one name ([`MAX_NAME`]) and a `\r`,
+    /// whatever a client sends.
+    pub fn waiting_bytes(&self) -> usize {
+        self.pending.len()
     }
 
     /// Feeds the bytes that one `recv` returned; returns the turns they
