@@ -1,5 +1,7 @@
 //! The `tcp-playground` binary: parse the arguments, set up logging, run.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::Parser;

@@ -14,6 +14,8 @@
 //! which then replaces the target in one rename. A failed save leaves any
 //! old file untouched, and the transcript in memory is never changed.
 
+#![forbid(unsafe_code)]
+
 use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, BufRead, Write};

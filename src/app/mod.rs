@@ -18,6 +18,8 @@
 //! | [`tcp_view`] | a socket's real TCP state as text, with the TIME_WAIT countdown |
 //! | [`code_view`] | the tutorial-style Python code, with each thread's current line |
 
+#![forbid(unsafe_code)]
+
 pub mod client_tab;
 pub mod client_tabs;
 pub mod code_view;

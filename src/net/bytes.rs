@@ -11,6 +11,8 @@
 //! - serde, for JSON Lines: `{"text": "..."}` when the bytes are valid UTF-8,
 //!   `{"hex": "..."}` otherwise, so that every byte survives a round trip.
 
+#![forbid(unsafe_code)]
+
 use std::fmt::{self, Write as _};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

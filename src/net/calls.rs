@@ -24,6 +24,8 @@
 //! [`EventKind::CallStart`]: super::event::EventKind::CallStart
 //! [`EventKind::CallEnd`]: super::event::EventKind::CallEnd
 
+#![forbid(unsafe_code)]
+
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;

@@ -45,6 +45,8 @@
 //! [`CaptureError::Unsupported`]; the parser in [`segment`] works
 //! everywhere.
 
+#![forbid(unsafe_code)]
+
 use crossbeam_channel::Sender;
 
 pub mod recorder;

@@ -23,6 +23,8 @@
 //! [`ClientConfig::reply_timeout`]. While it is the user's turn to type,
 //! nothing times out.
 
+#![forbid(unsafe_code)]
+
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -5,6 +5,8 @@
 //! cannot be invalid. A bad value becomes a [`ConfigError`] whose message
 //! says what is wrong, to be shown next to the field that holds it.
 
+#![forbid(unsafe_code)]
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 

@@ -4,6 +4,8 @@
 //! This module turns the ones a user can meet into sentences that say what
 //! happened and what to try ("port 6000 is already in use").
 
+#![forbid(unsafe_code)]
+
 use std::io;
 use std::net::SocketAddr;
 

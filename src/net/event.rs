@@ -10,6 +10,8 @@
 //! Events own their data (bytes are copied into a `Vec<u8>`), so the
 //! receiving side never shares memory with a network thread.
 
+#![forbid(unsafe_code)]
+
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -16,6 +16,8 @@
 //! connection is ended from outside (kick, stop), so step mode never keeps
 //! a server from stopping.
 
+#![forbid(unsafe_code)]
+
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;

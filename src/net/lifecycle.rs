@@ -8,6 +8,8 @@
 //! a sequence of observed states with the states that must lie between
 //! them, each marked as inferred and saying why. Pure: no sockets.
 
+#![forbid(unsafe_code)]
+
 use super::tcp_state::TcpState;
 
 /// Which socket of a dialogue a timeline belongs to: it decides where the

@@ -35,6 +35,8 @@
 //! only while a close hold is on. Both ends must be TCP Playground's: a
 //! peer that has already closed its socket answers them with a reset.
 
+#![forbid(unsafe_code)]
+
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::thread;

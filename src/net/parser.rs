@@ -21,6 +21,8 @@
 //! line is reported as unexpected in pieces of that size, the same pieces
 //! whether the line arrived in one `recv` or in many.
 
+#![forbid(unsafe_code)]
+
 use super::bytes::Bytes;
 use super::event::ServerMessage;
 use super::protocol::{GOOD_BYE, HELLO_PREFIX, HELLO_SUFFIX, PROMPT, WELCOME};

@@ -26,6 +26,8 @@
 //! one socket. The listening socket has `SO_REUSEADDR`, so the same port can
 //! be bound again at once, even while old connections sit in `TIME_WAIT`.
 
+#![forbid(unsafe_code)]
+
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};

@@ -12,6 +12,8 @@
 //! (SYN_SENT, SYN_RECV, LAST_ACK). [`super::lifecycle`] fills those in from
 //! the state machine, marked as inferred.
 
+#![forbid(unsafe_code)]
+
 use std::collections::HashMap;
 use std::thread;
 use std::time::{Duration, Instant};

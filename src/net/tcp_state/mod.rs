@@ -11,6 +11,8 @@
 //! - on other systems, [`StateReader::new`] says that it cannot, instead of
 //!   guessing.
 
+#![forbid(unsafe_code)]
+
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
