@@ -165,3 +165,64 @@ fn trace_into_a_closed_pipe_exits_cleanly() {
     assert!(output.status.success(), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// Runs `command` as the user `nobody` (root only, as in CI); `None` when
+/// this machine cannot switch users, so the caller skips.
+#[cfg(target_os = "linux")]
+fn as_nobody(args: &[&str]) -> Option<std::process::Command> {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout == b"0\n");
+    if !root {
+        return None;
+    }
+    let mut command = Command::new("setpriv");
+    command
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_tcp-playground"))
+        .args(args);
+    Some(command)
+}
+
+/// A normal user may not listen below port 1024: one line that says so and
+/// what to do instead.
+#[cfg(target_os = "linux")]
+#[test]
+fn serve_on_a_privileged_port_as_a_normal_user_is_permission_denied() {
+    let Some(command) = as_nobody(&["serve", "--bind", "127.0.0.1:80"]) else {
+        eprintln!("skipped: switching to an unprivileged user needs root");
+        return;
+    };
+    let output = run_with_input(command, b"", Duration::from_secs(20));
+    assert!(!output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "error: permission denied to listen on port 80: ports below 1024 need \
+         special rights; use a port from 1024 up\n"
+    );
+}
+
+/// A machine with no network at all (a fresh network namespace, where even
+/// loopback is down; root only, as in CI): connecting says the address is
+/// unreachable, at once, in one line.
+#[cfg(target_os = "linux")]
+#[test]
+fn connect_without_a_route_says_unreachable() {
+    let mut command = Command::new("unshare");
+    command
+        .arg("-n")
+        .arg(env!("CARGO_BIN_EXE_tcp-playground"))
+        .args(["connect", "127.0.0.1:7"]);
+    let output = run_with_input(command, b"", Duration::from_secs(20));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if stderr.contains("unshare failed") {
+        eprintln!("skipped: a new network namespace needs root ({stderr})");
+        return;
+    }
+    assert!(!output.status.success());
+    assert_eq!(
+        stderr,
+        "error: could not connect: 127.0.0.1:7 is unreachable from this machine\n"
+    );
+}

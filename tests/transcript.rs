@@ -250,3 +250,57 @@ fn saving_into_a_read_only_folder_says_why_and_loses_nothing() {
     );
     assert_eq!(t.len(), sample().len());
 }
+
+/// A full disk (a 16 KiB tmpfs, mounted for the test; root only, as in
+/// CI): the save fails with the system's reason, the file already there is
+/// untouched, no temporary file is left, and the transcript is intact.
+#[cfg(target_os = "linux")]
+#[test]
+fn saving_onto_a_full_disk_says_why_and_loses_nothing() {
+    use std::process::Command;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=16k", "tmpfs"])
+        .arg(dir.path())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: mounting a tmpfs needs root");
+        return;
+    }
+    // Unmount however the test ends.
+    struct Unmount<'a>(&'a std::path::Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(self.0).status();
+        }
+    }
+    let _unmount = Unmount(dir.path());
+
+    let target = dir.path().join("lesson.jsonl");
+    std::fs::write(&target, b"the last good save\n").unwrap();
+    let mut t = sample();
+    let name = Bytes("张三".repeat(200).into_bytes());
+    for _ in 0..200 {
+        t.push(NetEvent::now(
+            Origin::ServerConn(1),
+            EventKind::Received {
+                bytes: name.clone(),
+            },
+        ));
+    }
+    let events = t.len();
+
+    let message = t.save(&target).unwrap_err().to_string();
+    assert!(message.starts_with("cannot save"), "{message}");
+    assert!(message.contains("No space left on device"), "{message}");
+    assert_eq!(t.len(), events, "the transcript is still all there");
+    assert_eq!(
+        std::fs::read(&target).unwrap(),
+        b"the last good save\n",
+        "the old file is untouched"
+    );
+    let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(files.len(), 1, "no temporary file is left: {files:?}");
+}
