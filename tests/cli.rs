@@ -226,3 +226,42 @@ fn connect_without_a_route_says_unreachable() {
         "error: could not connect: 127.0.0.1:7 is unreachable from this machine\n"
     );
 }
+
+/// `bench --serve`: figures each second, a summary, no errors; against a
+/// closed port, the errors and their first cause, and a failing exit code.
+#[test]
+fn bench_prints_figures_and_the_first_cause_of_errors() {
+    let output = run_with_input(
+        app(&["bench", "--serve", "--bots", "4", "--seconds", "1"]),
+        b"",
+        Duration::from_secs(30),
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("4 bots, round trips, against 127.0.0.1:"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(" per second\nlatency over "), "{stdout}");
+    assert!(stdout.ends_with("errors: 0\n"), "{stdout}");
+
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let target = format!("127.0.0.1:{port}");
+    let output = run_with_input(
+        app(&["bench", &target, "--bots", "2", "--seconds", "1"]),
+        b"",
+        Duration::from_secs(30),
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(
+        stderr.contains("errors; the first: connection to"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("refused"), "{stderr}");
+}

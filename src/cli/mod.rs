@@ -6,7 +6,10 @@
 //!
 //! - `serve`: the tutorial's server, printing the tutorial's console lines;
 //! - `connect`: the tutorial's client, names from stdin or `--name`;
-//! - `trace`: one dialogue with the real TCP states of both ends.
+//! - `trace`: one dialogue with the real TCP states of both ends;
+//! - `bench`: bots against a server, with throughput and latency.
+
+#![forbid(unsafe_code)]
 
 /// Prints a line on standard output, like `println!`, but never panics:
 /// when nobody reads any more (a closed pipe, as with `| head`), the line
@@ -17,6 +20,7 @@ macro_rules! say {
     };
 }
 
+mod bench;
 mod connect;
 mod serve;
 mod trace;
@@ -34,7 +38,8 @@ use clap::{Parser, Subcommand};
     about = "Teach TCP sockets live: a name-dialogue server and clients, with the window or in a terminal.",
     long_about = "Teach TCP sockets live. Without a subcommand, opens the window.\n\
                   With `serve` or `connect`, runs the tutorial's server or client in the terminal;\n\
-                  `trace` shows one dialogue with the real TCP states of both ends."
+                  `trace` shows one dialogue with the real TCP states of both ends;\n\
+                  `bench` runs bots against a server and reports throughput and latency."
 )]
 pub struct Cli {
     /// What to run; nothing opens the window.
@@ -51,6 +56,50 @@ pub enum Command {
     Connect(ConnectArgs),
     /// Run one dialogue on loopback and print the real TCP states of both ends.
     Trace(TraceArgs),
+    /// Bots against a server: throughput, latency percentiles, errors.
+    Bench(BenchArgs),
+}
+
+/// What each bot of `bench` does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchMode {
+    /// Connect once, then a name and its answer, again and again.
+    RoundTrips,
+    /// The whole dialogue (connect, a name, exit, close) in a loop.
+    Dialogues,
+    /// Connect, wait for the prompt, and keep the connection open.
+    Hold,
+}
+
+/// Arguments of `bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// The server, as HOST:PORT. Not used with --serve.
+    #[arg(default_value = "127.0.0.1:6000", value_name = "HOST:PORT")]
+    pub target: String,
+    /// Start this program's own server (pacing off) and bench it.
+    #[arg(long)]
+    pub serve: bool,
+    /// How many bots, each with its own connection.
+    #[arg(
+        long,
+        default_value_t = 50,
+        value_name = "N",
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000)
+    )]
+    pub bots: usize,
+    /// What each bot does.
+    #[arg(long, value_enum, default_value_t = BenchMode::RoundTrips)]
+    pub mode: BenchMode,
+    /// How long to run, in seconds.
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    pub seconds: u64,
+    /// The name each bot sends.
+    #[arg(long, default_value = "bot")]
+    pub name: String,
+    /// Count an error when a connect or an answer takes longer than this.
+    #[arg(long, default_value_t = 5, value_name = "SECS")]
+    pub timeout: u64,
 }
 
 /// Which side ends the connection in `trace`.
@@ -129,6 +178,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Serve(args) => serve::run(&args),
         Command::Connect(args) => connect::run(&args),
         Command::Trace(args) => trace::run(&args),
+        Command::Bench(args) => bench::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -18,6 +18,7 @@
 //! - [`capture`]: the real TCP segments on loopback, with seq/ack numbers.
 //! - [`lifecycle`]: the TCP state machine, to fill in states too short to see.
 //! - [`linger`]: closing with bytes still queued, to hold FIN_WAIT_1 and LAST_ACK.
+//! - [`load`]: bots, many clients at once, to measure a server (`bench`, the Load panel).
 //! - [`bytes`], [`error`]: raw bytes shown safely; errors in plain words.
 //! - [`sys`]: the few socket calls made with `unsafe` (deferred accept, capture times).
 
@@ -31,6 +32,7 @@ pub mod event;
 pub mod gate;
 pub mod lifecycle;
 pub mod linger;
+pub mod load;
 pub mod parser;
 pub mod protocol;
 pub mod server;

@@ -1,0 +1,111 @@
+//! The load generator (`net::load`): bots against our server in each mode,
+//! against a closed port, and stopping promptly.
+
+mod common;
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use common::{TIMEOUT, start_server_with};
+use tcp_playground::net::ServerConfig;
+use tcp_playground::net::load::{Load, LoadConfig, LoadMode};
+
+fn fast_server() -> (
+    tcp_playground::net::Server,
+    crossbeam_channel::Receiver<tcp_playground::net::NetEvent>,
+) {
+    start_server_with(ServerConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        pace: Duration::ZERO,
+        ..ServerConfig::default()
+    })
+}
+
+/// Polls the run's report until `done` says so, for at most [`TIMEOUT`].
+fn until(load: &Load, what: &str, done: impl Fn(&tcp_playground::net::load::LoadReport) -> bool) {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let report = load.report();
+        if done(&report) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}: {report:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn round_trips_and_dialogues_are_counted_and_timed_without_errors() {
+    let (server, _events) = fast_server();
+    for mode in [LoadMode::RoundTrips, LoadMode::Dialogues] {
+        let load = Load::start(LoadConfig::new(server.local_addr(), 4, mode)).unwrap();
+        until(&load, "200 operations", |r| r.completed >= 200);
+        let started = Instant::now();
+        let report = load.stop();
+        assert!(started.elapsed() < Duration::from_secs(2), "stops promptly");
+        assert_eq!(report.errors, 0, "{mode}: {:?}", report.first_error);
+        assert_eq!(report.latency.samples, report.completed);
+        assert!(report.latency.p50 <= report.latency.p99);
+        assert!(report.latency.p99 <= report.latency.max);
+        assert!(report.per_second > 0.0);
+        assert_eq!(report.connected, 0, "every connection is closed");
+    }
+}
+
+#[test]
+fn hold_keeps_every_connection_open_and_tracks_the_bots_addresses() {
+    let (server, _events) = fast_server();
+    let config = LoadConfig {
+        track_addresses: true,
+        ..LoadConfig::new(server.local_addr(), 100, LoadMode::Hold)
+    };
+    let load = Load::start(config).unwrap();
+    until(&load, "100 held connections", |r| r.connected == 100);
+    let deadline = Instant::now() + TIMEOUT;
+    while server.client_count() < 100 {
+        assert!(Instant::now() < deadline, "the server serves all 100");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(load.bot_addresses().len(), 100);
+    let report = load.stop();
+    assert_eq!((report.completed, report.errors), (100, 0));
+    assert_eq!(report.connected, 0);
+}
+
+#[test]
+fn a_closed_port_counts_errors_with_the_first_cause() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let load = Load::start(LoadConfig::new(port, 2, LoadMode::RoundTrips)).unwrap();
+    until(&load, "an error", |r| r.errors >= 2);
+    let report = load.stop();
+    assert_eq!(report.completed, 0);
+    let first = report.first_error.expect("the first cause is kept");
+    assert!(first.contains("refused"), "{first}");
+}
+
+#[test]
+fn tick_reports_only_what_happened_since_the_last_tick() {
+    let (server, _events) = fast_server();
+    let mut load = Load::start(LoadConfig::new(
+        server.local_addr(),
+        2,
+        LoadMode::RoundTrips,
+    ))
+    .unwrap();
+    until(&load, "100 round trips", |r| r.completed >= 100);
+    let first = load.tick();
+    let second = load.tick();
+    let total = load.report().completed;
+    assert!(first.completed >= 100, "the first tick covers the start");
+    assert!(
+        first.completed + second.completed <= total,
+        "ticks never count an operation twice"
+    );
+    load.stop();
+}
