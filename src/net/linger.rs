@@ -114,7 +114,7 @@ fn fill_nonblocking(mut stream: &TcpStream) -> io::Result<u64> {
 /// them) wait: that is the hold. It gives up waiting when `cancelled()`
 /// (the connection is being ended from outside) or after [`WAIT_LIMIT`].
 pub fn hold_then_drain(
-    stream: &mut TcpStream,
+    stream: &TcpStream,
     hold: Duration,
     cancelled: impl Fn() -> bool,
 ) -> io::Result<u64> {
@@ -143,7 +143,9 @@ pub fn hold_then_drain(
 
 /// Reads and drops bytes until the end of the stream (or until
 /// `given_up()`).
-fn drain(stream: &mut TcpStream, given_up: impl Fn() -> bool) -> io::Result<u64> {
+fn drain(stream: &TcpStream, given_up: impl Fn() -> bool) -> io::Result<u64> {
+    // `Read` is implemented for `&TcpStream`: reading needs no `mut` socket.
+    let mut stream = stream;
     let mut buf = vec![0u8; 64 * 1024];
     let mut dropped = 0u64;
     loop {
@@ -186,8 +188,7 @@ mod tests {
             "queued {queued}"
         );
         server.shutdown(Shutdown::Write).unwrap();
-        let mut client = client;
-        let dropped = hold_then_drain(&mut client, Duration::ZERO, || false).unwrap();
+        let dropped = hold_then_drain(&client, Duration::ZERO, || false).unwrap();
         assert_eq!(dropped, queued, "every queued byte reaches the peer");
         // The stream is blocking again.
         server.set_read_timeout(None).unwrap();
@@ -198,8 +199,8 @@ mod tests {
 
     #[test]
     fn a_cancelled_wait_returns_without_reading() {
-        let (mut client, _server) = pair();
-        let dropped = hold_then_drain(&mut client, Duration::from_secs(5), || true).unwrap();
+        let (client, _server) = pair();
+        let dropped = hold_then_drain(&client, Duration::from_secs(5), || true).unwrap();
         assert_eq!(dropped, 0);
     }
 }

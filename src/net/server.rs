@@ -95,8 +95,10 @@ struct Shared {
 /// The handle the server keeps on one client thread's connection.
 #[derive(Debug)]
 struct ClientControl {
-    /// A second handle on the client's socket, used only to shut it down.
-    stream: TcpStream,
+    /// The client's socket, shared with its thread, used here only to shut
+    /// it down. Sharing the one socket (rather than a `try_clone`, which
+    /// duplicates the descriptor) keeps each client to one descriptor.
+    stream: Arc<TcpStream>,
     /// Set by whoever ends the connection from outside (kick, stop), so
     /// the client thread can report the right reason.
     ended_by: Arc<OnceLock<CloseReason>>,
@@ -457,16 +459,10 @@ fn start_client_thread(
 ) {
     let id = NEXT_CONN_ID.fetch_add(1, Ordering::Relaxed);
     let origin = Origin::ServerConn(id);
-    let control = match stream.try_clone() {
-        Ok(clone) => ClientControl {
-            stream: clone,
-            ended_by: Arc::new(OnceLock::new()),
-        },
-        Err(e) => {
-            let message = format!("cannot serve {peer}: {e}");
-            shared.events.emit(origin, EventKind::Error { message });
-            return;
-        }
+    let stream = Arc::new(stream);
+    let control = ClientControl {
+        stream: Arc::clone(&stream),
+        ended_by: Arc::new(OnceLock::new()),
     };
     let ended_by = Arc::clone(&control.ended_by);
     shared.clients().insert(id, control);
@@ -477,8 +473,8 @@ fn start_client_thread(
         .name(thread_name)
         .stack_size(CLIENT_STACK)
         .spawn(move || {
+            // serve_client forgets the control handle when it closes.
             serve_client(stream, peer, origin, name_for_event, &ended_by, &for_thread);
-            for_thread.clients().remove(&id);
             drop(alive);
         });
     if let Err(e) = spawned {
@@ -492,7 +488,7 @@ fn start_client_thread(
 
 /// One client's whole life on the server: greet, talk, close, report.
 fn serve_client(
-    mut stream: TcpStream,
+    stream: Arc<TcpStream>,
     peer: SocketAddr,
     origin: Origin,
     thread: String,
@@ -510,7 +506,7 @@ fn serve_client(
         },
     );
     let calls = CallReporter::new(events.clone(), origin);
-    let outcome = talk(&mut stream, origin, ended_by, shared, &calls);
+    let outcome = talk(&stream, origin, ended_by, shared, &calls);
     // A reason set from outside (kick, stop) wins over what the socket
     // said, because the socket only saw the consequence (an EOF or error).
     let reason = match ended_by.get() {
@@ -528,7 +524,7 @@ fn serve_client(
     let held = !hold.is_zero()
         && matches!(reason, CloseReason::Exit | CloseReason::Eof)
         && close_holding(
-            &mut stream,
+            &stream,
             hold,
             reason == CloseReason::Eof,
             origin,
@@ -538,6 +534,11 @@ fn serve_client(
     // Send FIN now (unless the close hold did); closing the socket follows.
     if !held {
         let _ = calls.done(Call::Shutdown, || stream.shutdown(Shutdown::Write));
+    }
+    // The server's handle on the socket goes first, so that dropping the
+    // thread's is the last one and really closes it.
+    if let Origin::ServerConn(id) = origin {
+        shared.clients().remove(&id);
     }
     let _ = calls.done(Call::Close, || {
         drop(stream);
@@ -552,7 +553,7 @@ fn serve_client(
 /// unread for the hold, so the client's own close waits in LAST_ACK.
 /// Returns true once our sending side is shut down (our FIN is queued).
 fn close_holding(
-    stream: &mut TcpStream,
+    stream: &TcpStream,
     hold: Duration,
     peer_closed: bool,
     origin: Origin,
@@ -582,7 +583,7 @@ fn close_holding(
 /// The dialogue loop. Returns how the dialogue ended, or the socket error
 /// that ended it.
 fn talk(
-    stream: &mut TcpStream,
+    stream: &TcpStream,
     origin: Origin,
     ended_by: &OnceLock<CloseReason>,
     shared: &Shared,
@@ -608,7 +609,9 @@ fn talk(
         // returns are reported as `Received`; an end or error as the call's
         // return (see super::calls).
         calls.start(Call::Recv);
-        let read = writer.stream.read(&mut buf);
+        // `Read` is implemented for `&TcpStream`: a copy of the reference
+        // is enough to read from the shared socket.
+        let read = { writer.stream }.read(&mut buf);
         if !matches!(read, Ok(n) if n > 0) {
             calls.end(
                 Call::Recv,
@@ -643,7 +646,7 @@ fn talk(
 
 /// Writes replies, pausing before each prompt that follows another message.
 struct PacedWriter<'a> {
-    stream: &'a mut TcpStream,
+    stream: &'a TcpStream,
     pace: Duration,
     origin: Origin,
     events: &'a EventSender,
@@ -672,12 +675,16 @@ impl PacedWriter<'_> {
     }
 
     fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
-        let step = format!("send \"{}\"", crate::net::bytes::escape(bytes));
-        let ended_by = self.ended_by;
-        self.gate
-            .pass(self.origin, &step, self.events, || ended_by.get().is_some());
+        if self.gate.is_enabled() {
+            // What the thread waits to do, in words: only worth writing
+            // when step mode is on.
+            let step = format!("send \"{}\"", crate::net::bytes::escape(bytes));
+            let ended_by = self.ended_by;
+            self.gate
+                .pass(self.origin, &step, self.events, || ended_by.get().is_some());
+        }
         let started = chrono::Utc::now();
-        self.stream.write_all(bytes)?;
+        { self.stream }.write_all(bytes)?;
         self.events.emit_at(
             started,
             self.origin,
