@@ -21,8 +21,10 @@ use crossbeam_channel::{bounded, unbounded};
 
 use super::{BenchArgs, BenchMode};
 use crate::net::config::ServerConfig;
-use crate::net::load::{Latency, Load, LoadConfig, LoadMode, LoadReport, resolve};
-use crate::net::{EventSender, Server};
+use crate::net::load::{
+    Latency, Load, LoadConfig, LoadMode, LoadReport, readable as short, resolve,
+};
+use crate::net::{EventSender, Server, drain_every};
 
 /// Runs the bots for the time asked, or until Ctrl+C.
 pub fn run(args: &BenchArgs) -> Result<(), String> {
@@ -112,21 +114,9 @@ fn serve_for(bots: usize) -> Result<Server, String> {
     let server = Server::start(config, EventSender::new(tx)).map_err(|e| e.to_string())?;
     std::thread::Builder::new()
         .name("bench-events".into())
-        .spawn(move || for _ in rx {})
+        .spawn(move || drain_every(&rx, Duration::from_millis(16), drop))
         .map_err(|e| format!("cannot start a thread: {e}"))?;
     Ok(server)
-}
-
-/// A duration in the units a person reads best at that size.
-pub fn short(d: Duration) -> String {
-    let micros = d.as_micros();
-    if micros < 1000 {
-        format!("{micros}µs")
-    } else if micros < 10_000_000 {
-        format!("{:.1}ms", d.as_secs_f64() * 1e3)
-    } else {
-        format!("{:.1}s", d.as_secs_f64())
-    }
 }
 
 fn line(at: Duration, tick: &LoadReport, mode: LoadMode) -> String {

@@ -36,6 +36,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
+use socket2::{Domain, Socket, Type};
 
 use super::error::connect_error_message;
 use super::event::ServerMessage;
@@ -91,8 +92,9 @@ pub struct LoadConfig {
     /// How long a connect or an awaited answer may take before it counts as
     /// an error.
     pub timeout: Duration,
-    /// Remember the bots' own addresses, so a window can tell their
-    /// connections from other clients' ([`Load::bot_addresses`]).
+    /// Remember every address a bot connects from during the run (at most
+    /// one per port), so a window can tell the bots' connections from
+    /// other clients' ([`Load::is_bot`]).
     pub track_addresses: bool,
 }
 
@@ -117,6 +119,19 @@ pub fn resolve(target: &str) -> Result<SocketAddr, String> {
         .map_err(|e| format!("cannot find \"{target}\": {e}"))?
         .next()
         .ok_or_else(|| format!("\"{target}\" has no address"))
+}
+
+/// A duration in the unit a person reads best at its size: `480µs`,
+/// `2.1ms`, `12.0s`.
+pub fn readable(d: Duration) -> String {
+    let micros = d.as_micros();
+    if micros < 1000 {
+        format!("{micros}µs")
+    } else if micros < 10_000_000 {
+        format!("{:.1}ms", d.as_secs_f64() * 1e3)
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
 }
 
 /// Latency percentiles of the operations counted.
@@ -369,9 +384,17 @@ impl Load {
         }
     }
 
-    /// The bots' own addresses, when [`LoadConfig::track_addresses`] is on.
+    /// Every address the bots have connected from, when
+    /// [`LoadConfig::track_addresses`] is on.
     pub fn bot_addresses(&self) -> HashSet<SocketAddr> {
         lock(&self.shared.addresses).clone()
+    }
+
+    /// True if `addr` is one of this run's bots (with
+    /// [`LoadConfig::track_addresses`] on). A bot aimed at a loopback
+    /// address is known before its connection is accepted.
+    pub fn is_bot(&self, addr: SocketAddr) -> bool {
+        lock(&self.shared.addresses).contains(&addr)
     }
 
     /// True once every bot has stopped (after [`Load::stop`]).
@@ -414,7 +437,6 @@ enum Stop {
 struct Conn<'a> {
     shared: &'a Shared,
     stream: TcpStream,
-    local: SocketAddr,
     parser: MessageParser,
     ready: std::collections::VecDeque<ServerMessage>,
     buf: Box<[u8; 4096]>,
@@ -424,20 +446,39 @@ impl<'a> Conn<'a> {
     fn open(shared: &'a Shared) -> Result<Conn<'a>, Stop> {
         let config = &shared.config;
         let target = config.target;
-        let stream = TcpStream::connect_timeout(&target, config.timeout)
-            .map_err(|e| Stop::Failed(connect_error_message(&target.to_string(), &e)))?;
+        let refused = |e: io::Error| Stop::Failed(connect_error_message(&target.to_string(), &e));
+        let stream = if config.track_addresses && target.ip().is_loopback() {
+            // Bind first, so the bot's address is known, and remembered,
+            // before the server can accept the connection and report it.
+            let socket =
+                Socket::new(Domain::for_address(target), Type::STREAM, None).map_err(refused)?;
+            socket
+                .bind(&SocketAddr::new(target.ip(), 0).into())
+                .map_err(refused)?;
+            if let Some(local) = socket.local_addr().ok().and_then(|a| a.as_socket()) {
+                lock(&shared.addresses).insert(local);
+            }
+            let connected = socket.connect_timeout(&target.into(), config.timeout);
+            if let Err(e) = connected {
+                if let Some(local) = socket.local_addr().ok().and_then(|a| a.as_socket()) {
+                    lock(&shared.addresses).remove(&local);
+                }
+                return Err(refused(e));
+            }
+            TcpStream::from(socket)
+        } else {
+            TcpStream::connect_timeout(&target, config.timeout).map_err(refused)?
+        };
         let io = |e: io::Error| Stop::Failed(format!("{target}: {e}"));
         stream.set_nodelay(true).map_err(io)?;
         stream.set_read_timeout(Some(POLL)).map_err(io)?;
-        let local = stream.local_addr().map_err(io)?;
-        shared.connected.fetch_add(1, Ordering::Relaxed);
         if config.track_addresses {
-            lock(&shared.addresses).insert(local);
+            lock(&shared.addresses).insert(stream.local_addr().map_err(io)?);
         }
+        shared.connected.fetch_add(1, Ordering::Relaxed);
         Ok(Conn {
             shared,
             stream,
-            local,
             parser: MessageParser::new(),
             ready: Default::default(),
             buf: Box::new([0; 4096]),
@@ -531,10 +572,9 @@ impl<'a> Conn<'a> {
 
 impl Drop for Conn<'_> {
     fn drop(&mut self) {
+        // The address stays in `addresses`: the server's report of this
+        // connection may be read after the bot is already done with it.
         self.shared.connected.fetch_sub(1, Ordering::Relaxed);
-        if self.shared.config.track_addresses {
-            lock(&self.shared.addresses).remove(&self.local);
-        }
     }
 }
 

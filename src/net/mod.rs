@@ -44,6 +44,8 @@ pub use bytes::Bytes;
 pub use client::{Client, ClientCommand};
 pub use config::{ClientConfig, ConfigError, ServerConfig};
 pub use error::NetError;
-pub use event::{CloseReason, EventKind, EventSender, NetEvent, Origin, ServerMessage, Waker};
+pub use event::{
+    CloseReason, EventKind, EventSender, NetEvent, Origin, ServerMessage, Waker, drain_every,
+};
 pub use protocol::Heard;
 pub use server::Server;
