@@ -26,6 +26,7 @@ pub mod code_view;
 pub mod diagram;
 pub mod follow;
 pub mod fonts;
+pub mod load_panel;
 pub mod playground;
 pub mod save;
 pub mod server_panel;

@@ -21,6 +21,7 @@ use super::client_tab::{ClientTab, DiagramData, TabData};
 use super::client_tabs::ClientTabs;
 use super::follow::Follow;
 use super::fonts;
+use super::load_panel::{LoadAction, LoadPanel};
 use super::save::{FileChooser, NativeDialog, SaveOutcome, Saver, default_save_folder};
 use super::server_panel::ServerPanel;
 use super::threads::ThreadRow;
@@ -65,6 +66,8 @@ pub struct PlaygroundApp {
     pub clients: ClientTabs,
     /// The transcript and its view.
     pub transcript: TranscriptView,
+    /// The Load panel and the bots it runs.
+    pub load: LoadPanel,
     saver: Saver,
     stats: FrameStats,
     /// Reads every socket's real TCP state; `None` where the system
@@ -133,6 +136,7 @@ impl PlaygroundApp {
             server: ServerPanel::default(),
             clients: ClientTabs::default(),
             transcript: TranscriptView::default(),
+            load: LoadPanel::default(),
             saver: Saver::new(options.file_chooser, options.save_folder),
             stats: FrameStats::default(),
             watcher: None,
@@ -281,11 +285,21 @@ impl PlaygroundApp {
         let mut applied = 0;
         for event in self.events.try_iter().take(MAX_EVENTS_PER_FRAME) {
             applied += 1;
-            self.watch_new_socket(&event);
-            self.record_segments(&event);
-            match event.origin {
-                Origin::Listener | Origin::ServerConn(_) => self.server.apply(&event),
-                Origin::Client(_) => self.clients.apply(&event),
+            let load = &self.load;
+            let bot = match event.origin {
+                Origin::Listener | Origin::ServerConn(_) => {
+                    self.server.apply(&event, |peer| load.is_bot(peer))
+                }
+                Origin::Client(_) => {
+                    self.clients.apply(&event);
+                    false
+                }
+            };
+            // A bot's socket is not watched or captured: the Load panel
+            // shows the bots as figures, not as connections.
+            if !bot {
+                self.watch_new_socket(&event);
+                self.record_segments(&event);
             }
             self.transcript.push(event);
         }
@@ -307,6 +321,9 @@ impl PlaygroundApp {
                 self.new_client();
             }
             ui.separator();
+            ui.toggle_value(&mut self.load.open, "Load")
+                .on_hover_text("Bots: many clients at once, with live rate and latency");
+            ui.separator();
             let idle = !self.saver.is_busy();
             if ui
                 .add_enabled(idle, egui::Button::new("Save…"))
@@ -327,6 +344,20 @@ impl PlaygroundApp {
             }
             self.save_status_ui(ui);
         });
+    }
+
+    fn load_ui(&mut self, ui: &mut egui::Ui) {
+        let server = self.server.listening_on();
+        if self.load.target.is_empty()
+            && let Some(addr) = server
+        {
+            self.load.target = addr.to_string();
+        }
+        match self.load.ui(ui, server) {
+            Some(LoadAction::Start) => self.load.start(),
+            Some(LoadAction::Stop) => self.load.stop(),
+            None => {}
+        }
     }
 
     fn save_status_ui(&self, ui: &mut egui::Ui) {
@@ -408,6 +439,9 @@ impl eframe::App for PlaygroundApp {
             self.ctx.request_repaint_after(wait);
         }
         self.saver.poll();
+        if let Some(wait) = self.load.tick() {
+            self.ctx.request_repaint_after(wait);
+        }
         // A TIME_WAIT countdown on screen ticks once a second; nothing else
         // needs redrawing when no event arrives.
         let counting = self.server.threads().is_counting_down()
@@ -436,6 +470,15 @@ impl eframe::App for PlaygroundApp {
                 }
                 self.server.ui(ui, &self.sender);
             });
+        if self.load.open {
+            egui::Panel::right("load panel")
+                .resizable(true)
+                .default_size(360.0)
+                .min_size(300.0)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical().show(ui, |ui| self.load_ui(ui));
+                });
+        }
         egui::Panel::bottom("transcript panel")
             .resizable(true)
             .default_size(250.0)

@@ -313,9 +313,13 @@ impl ServerPanel {
         }
     }
 
-    /// Applies an event of the listener or of a server connection.
-    pub fn apply(&mut self, event: &NetEvent) {
-        self.threads.apply(event);
+    /// Applies an event of the listener or of a server connection. The
+    /// connections of peers that `is_bot` are counted as the bots' group,
+    /// without a console line each. Returns true for a bot's event.
+    pub fn apply(&mut self, event: &NetEvent, is_bot: impl Fn(SocketAddr) -> bool) -> bool {
+        if self.threads.apply(event, is_bot) {
+            return true;
+        }
         if event.origin == Origin::Listener {
             if matches!(
                 event.kind,
@@ -363,6 +367,7 @@ impl ServerPanel {
                 text,
             });
         }
+        false
     }
 
     /// Draws the panel.

@@ -4,8 +4,13 @@
 //! the tutorial. A row shows what that thread is doing: who its peer is,
 //! where it is in the dialogue, the names it heard, the bytes it moved and,
 //! at the end, why its connection closed. Rows are built only from events.
+//!
+//! Connections of the Load panel's bots are not rows: they are counted in
+//! one group row at the top, so a thousand bots leave the class's own
+//! clients in view (and the table's memory does not grow with every
+//! dialogue a bot holds).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 
 use chrono::{DateTime, Local, Utc};
@@ -114,11 +119,53 @@ pub enum TableAction {
     Kick(u64),
 }
 
+/// The bots' connections, counted together in one row.
+#[derive(Clone, Debug, Default)]
+pub struct BotGroup {
+    /// Connections of bots now open.
+    ids: HashSet<u64>,
+    /// Bot connections accepted so far.
+    pub accepted: u64,
+    /// Names heard from bots.
+    pub names: u64,
+    /// Bytes received from bots, and sent to them.
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// Bot connections that ended other than by `exit` or end of stream
+    /// (reset, timeout, error, kicked).
+    pub broken: u64,
+}
+
+impl BotGroup {
+    /// Bot connections open now.
+    pub fn open(&self) -> usize {
+        self.ids.len()
+    }
+
+    fn apply(&mut self, id: u64, kind: &EventKind) {
+        match kind {
+            EventKind::Received { bytes } => self.bytes_in += bytes.len() as u64,
+            EventKind::Sent { bytes } => self.bytes_out += bytes.len() as u64,
+            EventKind::Heard {
+                heard: Heard::Name { .. },
+            } => self.names += 1,
+            EventKind::Closed { reason } => {
+                self.ids.remove(&id);
+                if !matches!(reason, CloseReason::Exit | CloseReason::Eof) {
+                    self.broken += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Every client thread the server has run since the rows were last cleared.
 #[derive(Default)]
 pub struct ThreadTable {
     rows: Vec<ThreadRow>,
     index: HashMap<u64, usize>,
+    bots: BotGroup,
 }
 
 impl ThreadTable {
@@ -132,16 +179,34 @@ impl ThreadTable {
         self.index.get(&id).and_then(|&i| self.rows.get(i))
     }
 
-    /// How many client threads are running now.
+    /// How many client threads are running now, bots' included.
     pub fn open_count(&self) -> usize {
-        self.rows.iter().filter(|r| !r.is_closed()).count()
+        self.rows.iter().filter(|r| !r.is_closed()).count() + self.bots.open()
     }
 
-    /// Updates the table with an event of a server connection.
-    pub fn apply(&mut self, event: &NetEvent) {
+    /// The bots' connections, together.
+    pub fn bots(&self) -> &BotGroup {
+        &self.bots
+    }
+
+    /// Updates the table with an event of a server connection. A new
+    /// connection whose peer `is_bot` joins the bots' group. Returns true
+    /// when the event is a bot connection's.
+    pub fn apply(&mut self, event: &NetEvent, is_bot: impl Fn(SocketAddr) -> bool) -> bool {
         let Origin::ServerConn(id) = event.origin else {
-            return;
+            return false;
         };
+        if self.bots.ids.contains(&id) {
+            self.bots.apply(id, &event.kind);
+            return true;
+        }
+        if let EventKind::Accepted { peer, .. } = &event.kind
+            && is_bot(*peer)
+        {
+            self.bots.ids.insert(id);
+            self.bots.accepted += 1;
+            return true;
+        }
         if let EventKind::Accepted { peer, thread, .. } = &event.kind {
             self.index.insert(id, self.rows.len());
             self.rows.push(ThreadRow {
@@ -160,6 +225,7 @@ impl ThreadTable {
         } else if let Some(&i) = self.index.get(&id) {
             self.rows[i].apply(&event.kind);
         }
+        false
     }
 
     /// How many threads wait for "Next step".
@@ -174,8 +240,12 @@ impl ThreadTable {
             .any(|r| r.tcp.is_some_and(|t| t.is_counting_down()))
     }
 
-    /// Forgets the rows of closed connections.
+    /// Forgets the rows of closed connections (and the bots' counts, when
+    /// no bot is connected).
     pub fn clear_closed(&mut self) {
+        if self.bots.open() == 0 {
+            self.bots = BotGroup::default();
+        }
         self.rows.retain(|r| !r.is_closed());
         self.index = self
             .rows
@@ -225,8 +295,14 @@ impl ThreadTable {
                 }
             })
             .body(|body| {
-                body.rows(row_height, self.rows.len(), |mut row| {
-                    let r = &self.rows[row.index()];
+                // The bots' row comes first, when there have been bots.
+                let group = usize::from(self.bots.accepted > 0);
+                body.rows(row_height, group + self.rows.len(), |mut row| {
+                    if row.index() < group {
+                        self.bots_row(&mut row);
+                        return;
+                    }
+                    let r = &self.rows[row.index() - group];
                     let weak = r.is_closed();
                     let text = |s: String| {
                         let t = egui::RichText::new(s);
@@ -287,5 +363,43 @@ impl ThreadTable {
                 });
             });
         action
+    }
+
+    /// The bots' group row: counts instead of one connection's details.
+    fn bots_row(&self, row: &mut egui_extras::TableRow<'_, '_>) {
+        let b = &self.bots;
+        let cells = [
+            ("bots".to_owned(), "The Load panel's bots, counted together"),
+            (
+                format!("{} conns", b.accepted),
+                "Bot connections accepted since the bots started",
+            ),
+            (
+                format!("{} open", b.open()),
+                "Bot connections open now, each served by its own thread",
+            ),
+            (String::new(), ""),
+            (
+                format!("{} broken", b.broken),
+                "Bot connections ended by a reset, a timeout, an error or a kick",
+            ),
+            (
+                format!("{} names heard", b.names),
+                "Names the server heard from bots",
+            ),
+            (
+                format!("{} / {}", b.bytes_in, b.bytes_out),
+                "Bytes received from bots / sent to them",
+            ),
+            (String::new(), ""),
+        ];
+        for (text, hover) in cells {
+            row.col(|ui| {
+                let label = ui.label(egui::RichText::new(text).strong());
+                if !hover.is_empty() {
+                    label.on_hover_text(hover);
+                }
+            });
+        }
     }
 }

@@ -1,0 +1,342 @@
+//! The Load panel: start bots against a server, watch the rate and the
+//! latency live.
+//!
+//! The bots are [`crate::net::load`]'s: threads with a connection each,
+//! not tabs. Against the window's own server their connections appear in
+//! the server's thread table as one group row (see
+//! [`super::threads::ThreadTable`]), so a thousand bots do not bury the
+//! class's own clients. Once a second the panel asks the run for what
+//! happened in that second and adds a point to the plots.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+
+use crate::net::load::{Load, LoadConfig, LoadMode, LoadReport, readable, resolve};
+
+/// Points kept for the plots: the last ten minutes, one per second.
+const HISTORY: usize = 600;
+/// How often the figures and the plots move on.
+const TICK: Duration = Duration::from_secs(1);
+
+/// One second of a run, as plotted.
+#[derive(Clone, Copy, Debug)]
+struct Point {
+    /// Seconds since the run started.
+    at: f64,
+    /// Operations completed per second.
+    rate: f64,
+    /// Median and 99th percentile latency, in milliseconds.
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+/// What the user asked the panel to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoadAction {
+    /// Start bots against the server this window runs.
+    Start,
+    /// Stop the bots.
+    Stop,
+}
+
+/// The Load panel's settings and the run it controls.
+pub struct LoadPanel {
+    /// Whether the panel is shown.
+    pub open: bool,
+    /// The server the bots talk to, as typed (`HOST:PORT`); empty until
+    /// the window's server listens or the user types one.
+    pub target: String,
+    /// How many bots.
+    pub bots: usize,
+    /// What each bot does.
+    pub mode: LoadMode,
+    run: Option<Load>,
+    started: Instant,
+    next_tick: Instant,
+    history: VecDeque<Point>,
+    /// The last second's figures, and the whole run's once it has stopped.
+    last: Option<LoadReport>,
+    total: Option<LoadReport>,
+    error: Option<String>,
+}
+
+impl Default for LoadPanel {
+    fn default() -> Self {
+        LoadPanel {
+            open: false,
+            target: String::new(),
+            bots: 50,
+            mode: LoadMode::RoundTrips,
+            run: None,
+            started: Instant::now(),
+            next_tick: Instant::now(),
+            history: VecDeque::new(),
+            last: None,
+            total: None,
+            error: None,
+        }
+    }
+}
+
+impl LoadPanel {
+    /// True while bots run.
+    pub fn is_running(&self) -> bool {
+        self.run.is_some()
+    }
+
+    /// True if `peer` is one of the running bots' addresses.
+    pub fn is_bot(&self, peer: SocketAddr) -> bool {
+        self.run.as_ref().is_some_and(|run| run.is_bot(peer))
+    }
+
+    /// The last second's figures while running, else the last run's.
+    pub fn figures(&self) -> Option<&LoadReport> {
+        self.last.as_ref().or(self.total.as_ref())
+    }
+
+    /// Why the bots could not start, if they could not.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// Starts the bots against [`LoadPanel::target`].
+    pub fn start(&mut self) {
+        self.stop();
+        self.error = None;
+        if self.target.trim().is_empty() {
+            self.error = Some("Which server? Start the server, or type its HOST:PORT.".to_owned());
+            return;
+        }
+        let target = match resolve(self.target.trim()) {
+            Ok(target) => target,
+            Err(why) => {
+                self.error = Some(why);
+                return;
+            }
+        };
+        let config = LoadConfig {
+            track_addresses: true,
+            ..LoadConfig::new(target, self.bots.max(1), self.mode)
+        };
+        match Load::start(config) {
+            Ok(run) => {
+                self.run = Some(run);
+                self.started = Instant::now();
+                self.next_tick = self.started + TICK;
+                self.history.clear();
+                self.last = None;
+                self.total = None;
+            }
+            Err(e) => self.error = Some(format!("cannot start the bots: {e}")),
+        }
+    }
+
+    /// Stops the bots (each notices within a tenth of a second).
+    pub fn stop(&mut self) {
+        if let Some(run) = self.run.take() {
+            self.total = Some(run.stop());
+            self.last = None;
+        }
+    }
+
+    /// Called every frame: takes a new point once a second. Returns how
+    /// long until the next one, so the window redraws then.
+    pub fn tick(&mut self) -> Option<Duration> {
+        let run = self.run.as_mut()?;
+        let now = Instant::now();
+        if now >= self.next_tick {
+            let second = run.tick();
+            let ms = |d: Duration| d.as_secs_f64() * 1e3;
+            self.history.push_back(Point {
+                at: (now - self.started).as_secs_f64(),
+                rate: second.per_second,
+                p50_ms: ms(second.latency.p50),
+                p99_ms: ms(second.latency.p99),
+            });
+            if self.history.len() > HISTORY {
+                self.history.pop_front();
+            }
+            self.last = Some(second);
+            while self.next_tick <= now {
+                self.next_tick += TICK;
+            }
+        }
+        Some(self.next_tick - now)
+    }
+
+    /// Draws the panel; returns what the user asked for. `server` is the
+    /// window's own server's address while it listens.
+    pub fn ui(&mut self, ui: &mut egui::Ui, server: Option<SocketAddr>) -> Option<LoadAction> {
+        let mut action = None;
+        ui.heading("Load");
+        ui.label(
+            "Bots: many clients at once, each a thread with its own connection. \
+             They show as one group in the server's table.",
+        );
+        let running = self.is_running();
+        egui::Grid::new("load settings")
+            .num_columns(2)
+            .spacing([8.0, 6.0])
+            .show(ui, |ui| {
+                ui.label("Server");
+                ui.horizontal(|ui| {
+                    ui.add_enabled(
+                        !running,
+                        egui::TextEdit::singleline(&mut self.target)
+                            .desired_width(150.0)
+                            .hint_text("HOST:PORT"),
+                    )
+                    .on_hover_text("HOST:PORT of any server that speaks the name dialogue");
+                    if let Some(addr) = server
+                        && ui
+                            .add_enabled(!running, egui::Button::new("Ours"))
+                            .on_hover_text(format!("Aim at this window's server, {addr}"))
+                            .clicked()
+                    {
+                        self.target = addr.to_string();
+                    }
+                });
+                ui.end_row();
+                ui.label("Bots");
+                ui.add_enabled(
+                    !running,
+                    egui::DragValue::new(&mut self.bots)
+                        .range(1..=10_000)
+                        .speed(5),
+                );
+                ui.end_row();
+                ui.label("Each bot");
+                ui.add_enabled_ui(!running, |ui| {
+                    egui::ComboBox::from_id_salt("load mode")
+                        .selected_text(describe_mode(self.mode))
+                        .show_ui(ui, |ui| {
+                            for mode in LoadMode::ALL {
+                                ui.selectable_value(&mut self.mode, mode, describe_mode(mode));
+                            }
+                        });
+                });
+                ui.end_row();
+            });
+        ui.horizontal(|ui| {
+            if running {
+                if ui.button("Stop bots").clicked() {
+                    action = Some(LoadAction::Stop);
+                }
+                ui.label(format!(
+                    "running for {} s",
+                    self.started.elapsed().as_secs()
+                ));
+            } else if ui
+                .button("Start bots")
+                .on_hover_text("Start the bots now")
+                .clicked()
+            {
+                action = Some(LoadAction::Start);
+            }
+        });
+        if let Some(why) = &self.error {
+            ui.colored_label(ui.visuals().error_fg_color, why);
+        }
+        self.figures_ui(ui);
+        if !self.history.is_empty() {
+            self.plots_ui(ui);
+        }
+        action
+    }
+
+    fn figures_ui(&self, ui: &mut egui::Ui) {
+        let Some(report) = self.figures() else {
+            return;
+        };
+        let whole_run = self.last.is_none();
+        ui.separator();
+        ui.strong(if whole_run {
+            "The last run, in all"
+        } else {
+            "The last second"
+        });
+        let unit = self
+            .run
+            .as_ref()
+            .map_or(self.mode, |r| r.config().mode)
+            .unit();
+        egui::Grid::new("load figures")
+            .num_columns(2)
+            .spacing([12.0, 4.0])
+            .show(ui, |ui| {
+                ui.label("Rate");
+                ui.monospace(format!("{:.0} {unit} per second", report.per_second));
+                ui.end_row();
+                if whole_run {
+                    ui.label("Done");
+                    ui.monospace(format!(
+                        "{} {unit} in {:.1} s",
+                        report.completed,
+                        report.elapsed.as_secs_f64()
+                    ));
+                    ui.end_row();
+                }
+                let l = report.latency;
+                ui.label("Latency");
+                if l.samples == 0 {
+                    ui.monospace("-");
+                } else {
+                    ui.monospace(format!(
+                        "p50 {}  p95 {}  p99 {}",
+                        readable(l.p50),
+                        readable(l.p95),
+                        readable(l.p99)
+                    ));
+                }
+                ui.end_row();
+                ui.label("Open connections");
+                ui.monospace(report.connected.to_string());
+                ui.end_row();
+                ui.label("Errors");
+                ui.monospace(report.errors.to_string());
+                ui.end_row();
+            });
+        if let Some(first) = &report.first_error {
+            ui.colored_label(ui.visuals().warn_fg_color, format!("First error: {first}"));
+        }
+    }
+
+    fn plots_ui(&self, ui: &mut egui::Ui) {
+        let rate: PlotPoints = self.history.iter().map(|p| [p.at, p.rate]).collect();
+        let p50: PlotPoints = self.history.iter().map(|p| [p.at, p.p50_ms]).collect();
+        let p99: PlotPoints = self.history.iter().map(|p| [p.at, p.p99_ms]).collect();
+        ui.separator();
+        ui.strong("Rate (per second)");
+        Plot::new("load rate")
+            .height(120.0)
+            .allow_scroll(false)
+            .allow_drag(false)
+            .allow_zoom(false)
+            .include_y(0.0)
+            .show(ui, |plot| plot.line(Line::new("rate", rate)));
+        ui.strong("Latency (ms)");
+        Plot::new("load latency")
+            .height(120.0)
+            .allow_scroll(false)
+            .allow_drag(false)
+            .allow_zoom(false)
+            .include_y(0.0)
+            .legend(Legend::default())
+            .show(ui, |plot| {
+                plot.line(Line::new("p50", p50));
+                plot.line(Line::new("p99", p99));
+            });
+    }
+}
+
+/// A mode in words, for the menu.
+fn describe_mode(mode: LoadMode) -> &'static str {
+    match mode {
+        LoadMode::RoundTrips => "round trips on an open connection",
+        LoadMode::Dialogues => "whole dialogues, connect to close",
+        LoadMode::Hold => "connect and hold the connection",
+    }
+}
