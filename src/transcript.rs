@@ -101,21 +101,72 @@ pub enum TranscriptError {
     Read(#[from] io::Error),
 }
 
-/// Every event, in the order it was reported.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The most events a transcript keeps. A server under load (the Load
+/// panel's bots) reports tens of thousands of events a second; past this
+/// many, new events are counted, not kept, and the window says so.
+pub const MAX_EVENTS: usize = 1_000_000;
+
+/// Every event, in the order it was reported, up to a limit.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Transcript {
     events: Vec<NetEvent>,
+    /// The most events kept ([`MAX_EVENTS`] unless set otherwise).
+    limit: usize,
+    /// Events that arrived when the transcript was full, and were not kept.
+    dropped: u64,
+}
+
+impl Default for Transcript {
+    fn default() -> Self {
+        Transcript::with_limit(MAX_EVENTS)
+    }
 }
 
 impl Transcript {
-    /// An empty transcript.
+    /// An empty transcript that keeps up to [`MAX_EVENTS`] events.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Adds an event at the end.
-    pub fn push(&mut self, event: NetEvent) {
+    /// An empty transcript that keeps up to `limit` events.
+    pub fn with_limit(limit: usize) -> Self {
+        Transcript {
+            events: Vec::new(),
+            limit,
+            dropped: 0,
+        }
+    }
+
+    /// Adds an event at the end; returns false (and counts it) when the
+    /// transcript is full and the event is not kept.
+    pub fn push(&mut self, event: NetEvent) -> bool {
+        if self.events.len() >= self.limit {
+            self.dropped += 1;
+            return false;
+        }
         self.events.push(event);
+        true
+    }
+
+    /// The most events this transcript keeps.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// How many events arrived after it was full and were not kept.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// True from 80% of the limit on: time to save and clear.
+    pub fn is_filling_up(&self) -> bool {
+        self.events.len() >= self.limit / 10 * 8
+    }
+
+    /// Forgets every event (and the count of those not kept).
+    pub fn clear(&mut self) {
+        self.events = Vec::new();
+        self.dropped = 0;
     }
 
     /// All events, oldest first.
@@ -164,7 +215,8 @@ impl Transcript {
 
     /// Reads what [`Transcript::write_jsonl`] wrote. Empty lines are skipped.
     pub fn read_jsonl(input: impl BufRead) -> Result<Transcript, TranscriptError> {
-        let mut transcript = Transcript::new();
+        // A file is read whole, however long.
+        let mut transcript = Transcript::with_limit(usize::MAX);
         for (index, line) in input.lines().enumerate() {
             let line = line?;
             if line.trim().is_empty() {

@@ -39,3 +39,46 @@ fn a_hundred_thousand_events_are_all_kept_and_only_visible_rows_are_drawn() {
     assert_shown(&h, "50000 events");
     assert_shown(&h, "line 99999");
 }
+
+/// Near its limit the transcript warns; past it, it says how many events
+/// were not kept (never silently); Clear makes room again.
+#[test]
+fn a_full_transcript_says_so_and_clear_makes_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path(), Arc::default());
+    h.state_mut().transcript.set_limit(100);
+    let sender = h.state().event_sender().clone();
+    let send = |n: usize| {
+        for i in 0..n {
+            let bytes = Bytes::from(format!("line {i}").as_str());
+            sender.emit(Origin::ServerConn(1), EventKind::Received { bytes });
+        }
+    };
+    send(85);
+    wait_until(&mut h, "85 events", |app| {
+        app.transcript.transcript().len() == 85
+    });
+    assert_shown(&h, "The transcript is filling up: 85 of 100 events.");
+
+    send(40);
+    wait_until(&mut h, "the transcript to be full", |app| {
+        app.transcript.transcript().dropped() == 25
+    });
+    assert_eq!(h.state().transcript.transcript().len(), 100);
+    assert_shown(
+        &h,
+        "Transcript full: the first 100 events are kept, 25 later ones are not.",
+    );
+
+    click(&mut h, "Clear");
+    assert!(h.state().transcript.transcript().is_empty());
+    assert!(
+        h.query_all_by_label_contains("Transcript full")
+            .next()
+            .is_none()
+    );
+    send(1);
+    wait_until(&mut h, "a new event to be kept", |app| {
+        app.transcript.transcript().len() == 1
+    });
+}

@@ -304,3 +304,36 @@ fn saving_onto_a_full_disk_says_why_and_loses_nothing() {
     let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(files.len(), 1, "no temporary file is left: {files:?}");
 }
+
+/// A transcript keeps up to its limit, counts what it could not keep, and
+/// warns from 80% on; reading a saved file is never cut short.
+#[test]
+fn the_limit_is_counted_not_silent_and_reading_keeps_everything() {
+    let mut t = Transcript::with_limit(10);
+    let event = || {
+        NetEvent::now(
+            Origin::ServerConn(1),
+            EventKind::Received {
+                bytes: Bytes::from("x"),
+            },
+        )
+    };
+    for _ in 0..7 {
+        assert!(t.push(event()));
+    }
+    assert!(!t.is_filling_up());
+    assert!(t.push(event()));
+    assert!(t.is_filling_up(), "8 of 10");
+    for _ in 0..4 {
+        t.push(event());
+    }
+    assert_eq!((t.len(), t.dropped()), (10, 2));
+
+    let mut file = Vec::new();
+    t.write_jsonl(&mut file).unwrap();
+    let read = Transcript::read_jsonl(file.as_slice()).unwrap();
+    assert_eq!(read.len(), 10);
+    assert_eq!(read.limit(), usize::MAX, "a file is read whole");
+    t.clear();
+    assert_eq!((t.len(), t.dropped()), (0, 0));
+}

@@ -69,12 +69,54 @@ impl TranscriptView {
     /// Adds an event at the end.
     pub fn push(&mut self, event: NetEvent) {
         let index = self.transcript.len();
-        let positions = self.by_origin.entry(event.origin).or_insert_with(|| {
-            self.origins.push(event.origin);
+        let origin = event.origin;
+        if !self.transcript.push(event) {
+            return;
+        }
+        let positions = self.by_origin.entry(origin).or_insert_with(|| {
+            self.origins.push(origin);
             Vec::new()
         });
         positions.push(index);
-        self.transcript.push(event);
+    }
+
+    /// Sets the most events kept (tests use a small one).
+    pub fn set_limit(&mut self, limit: usize) {
+        let mut fresh = Transcript::with_limit(limit);
+        for event in self.transcript.events() {
+            fresh.push(event.clone());
+        }
+        self.transcript = fresh;
+    }
+
+    /// Forgets every event, and which connections had some.
+    pub fn clear(&mut self) {
+        self.transcript.clear();
+        self.by_origin.clear();
+        self.origins.clear();
+        self.filter = None;
+    }
+
+    /// A warning when the transcript is nearly full or full, else `None`.
+    pub fn warning(&self) -> Option<String> {
+        let t = &self.transcript;
+        if t.dropped() > 0 {
+            Some(format!(
+                "Transcript full: the first {} events are kept, {} later ones are not. \
+                 Save it, then Clear to record again.",
+                t.limit(),
+                t.dropped()
+            ))
+        } else if t.is_filling_up() {
+            Some(format!(
+                "The transcript is filling up: {} of {} events. Save it, then Clear, \
+                 to keep every event.",
+                t.len(),
+                t.limit()
+            ))
+        } else {
+            None
+        }
     }
 
     /// Draws the filter and the lines.
@@ -96,7 +138,17 @@ impl TranscriptView {
                 .response
                 .labelled_by(label.id);
             ui.label(format!("{} events", self.visible_len()));
+            if ui
+                .add_enabled(!self.transcript.is_empty(), egui::Button::new("Clear"))
+                .on_hover_text("Forget every event (save first to keep them)")
+                .clicked()
+            {
+                self.clear();
+            }
         });
+        if let Some(warning) = self.warning() {
+            ui.colored_label(ui.visuals().warn_fg_color, warning);
+        }
         let row_height = ui.text_style_height(&egui::TextStyle::Monospace) + 2.0;
         egui::ScrollArea::both()
             .id_salt(("transcript rows", self.filter))

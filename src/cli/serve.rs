@@ -58,7 +58,12 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
                 let Ok(event) = event else { break };
                 console.print(&event);
                 let stopped = event.kind == EventKind::Stopped;
-                transcript.push(event);
+                if !transcript.push(event) && transcript.dropped() == 1 {
+                    log::warn!(
+                        "the transcript is full ({} events): later events are not kept",
+                        transcript.limit()
+                    );
+                }
                 if stopped {
                     break;
                 }
