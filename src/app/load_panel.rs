@@ -171,7 +171,6 @@ impl LoadPanel {
     /// window's own server's address while it listens.
     pub fn ui(&mut self, ui: &mut egui::Ui, server: Option<SocketAddr>) -> Option<LoadAction> {
         let mut action = None;
-        ui.heading("Load");
         ui.label(
             "Bots: many clients at once, each a thread with its own connection. \
              They show as one group in the server's table.",

@@ -470,15 +470,6 @@ impl eframe::App for PlaygroundApp {
                 }
                 self.server.ui(ui, &self.sender);
             });
-        if self.load.open {
-            egui::Panel::right("load panel")
-                .resizable(true)
-                .default_size(360.0)
-                .min_size(300.0)
-                .show(ui, |ui| {
-                    egui::ScrollArea::vertical().show(ui, |ui| self.load_ui(ui));
-                });
-        }
         egui::Panel::bottom("transcript panel")
             .resizable(true)
             .default_size(250.0)
@@ -494,5 +485,18 @@ impl eframe::App for PlaygroundApp {
                 |tab: &ClientTab| data_for(tab, transcript, rows, listener, capture_note);
             self.clients.ui(ui, &self.sender, &data_for);
         });
+        // The Load panel floats above the others, so opening it squeezes
+        // nothing; it can be moved, collapsed and closed.
+        let mut open = self.load.open;
+        egui::Window::new("Load")
+            .open(&mut open)
+            .default_width(380.0)
+            .default_height(640.0)
+            .default_pos(ui.ctx().content_rect().right_top() + egui::vec2(-390.0, 40.0))
+            .resizable(true)
+            .show(ui.ctx(), |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| self.load_ui(ui));
+            });
+        self.load.open = open;
     }
 }
