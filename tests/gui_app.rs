@@ -137,7 +137,7 @@ fn three_clients_talk_one_exits_one_is_kicked_and_the_transcript_is_saved() {
 
     // The transcript has every step, merged; the console has the tutorial's lines.
     let transcript = h.state().transcript.transcript().clone();
-    assert!(transcript.events().iter().any(|e| matches!(
+    assert!(transcript.events().any(|e| matches!(
         &e.kind,
         EventKind::Heard { heard: Heard::Name { name, .. } } if name.as_slice() == "张三".as_bytes()
     )));
@@ -169,7 +169,7 @@ fn three_clients_talk_one_exits_one_is_kicked_and_the_transcript_is_saved() {
     ))
     .unwrap();
     assert_eq!(back.len(), events);
-    assert!(back.events().iter().any(|e| matches!(
+    assert!(back.events().any(|e| matches!(
         &e.kind,
         EventKind::Closed {
             reason: CloseReason::Kicked

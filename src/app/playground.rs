@@ -424,8 +424,12 @@ fn diagram_for(
     let server_events = server_row
         .map(|r| transcript.events_of(Origin::ServerConn(r.id)))
         .unwrap_or_default();
+    let client_events = transcript.events_of(client);
     Some(DiagramData {
-        rows: super::diagram::build(&transcript.events_of(client), &server_events),
+        rows: super::diagram::build(
+            &client_events.iter().collect::<Vec<_>>(),
+            &server_events.iter().collect::<Vec<_>>(),
+        ),
         server_title: server_row.map_or_else(|| "server".to_owned(), |r| r.thread.clone()),
         capture_note: capture_note.map(str::to_owned),
     })

@@ -17,7 +17,7 @@ use crate::transcript::{Describe, Transcript};
 pub struct TranscriptView {
     transcript: Transcript,
     /// For each connection, the positions of its events in the transcript.
-    by_origin: HashMap<Origin, Vec<usize>>,
+    by_origin: HashMap<Origin, Vec<u32>>,
     /// Every origin, in the order it first appeared (for the filter menu).
     origins: Vec<Origin>,
     /// `None` shows every event; otherwise only this connection's.
@@ -49,26 +49,32 @@ impl TranscriptView {
     }
 
     /// The `row`-th line shown with the current filter.
-    pub fn visible_event(&self, row: usize) -> Option<&NetEvent> {
+    pub fn visible_event(&self, row: usize) -> Option<NetEvent> {
         let index = match self.filter {
             None => row,
-            Some(origin) => *self.by_origin.get(&origin)?.get(row)?,
+            Some(origin) => *self.by_origin.get(&origin)?.get(row)? as usize,
         };
-        self.transcript.events().get(index)
+        self.transcript.get(index)
     }
 
     /// The events of one connection, oldest first.
-    pub fn events_of(&self, origin: Origin) -> Vec<&NetEvent> {
-        let events = self.transcript.events();
+    pub fn events_of(&self, origin: Origin) -> Vec<NetEvent> {
         self.by_origin
             .get(&origin)
-            .map(|positions| positions.iter().filter_map(|&i| events.get(i)).collect())
+            .map(|positions| {
+                positions
+                    .iter()
+                    .filter_map(|&i| self.transcript.get(i as usize))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     /// Adds an event at the end.
     pub fn push(&mut self, event: NetEvent) {
-        let index = self.transcript.len();
+        // Positions are kept as u32: a transcript holds far fewer than
+        // four billion events, and the index costs half the memory.
+        let index = u32::try_from(self.transcript.len()).unwrap_or(u32::MAX);
         let origin = event.origin;
         if !self.transcript.push(event) {
             return;
@@ -84,7 +90,7 @@ impl TranscriptView {
     pub fn set_limit(&mut self, limit: usize) {
         let mut fresh = Transcript::with_limit(limit);
         for event in self.transcript.events() {
-            fresh.push(event.clone());
+            fresh.push(event);
         }
         self.transcript = fresh;
     }
@@ -157,7 +163,7 @@ impl TranscriptView {
             .show_rows(ui, row_height, self.visible_len(), |ui, range| {
                 for row in range {
                     if let Some(event) = self.visible_event(row) {
-                        line_ui(ui, event);
+                        line_ui(ui, &event);
                     }
                 }
             });

@@ -16,6 +16,8 @@
 
 #![forbid(unsafe_code)]
 
+mod packed;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, BufRead, Write};
@@ -109,7 +111,8 @@ pub const MAX_EVENTS: usize = 1_000_000;
 /// Every event, in the order it was reported, up to a limit.
 #[derive(Clone, Debug)]
 pub struct Transcript {
-    events: Vec<NetEvent>,
+    /// The events, packed (see [`packed`]): a million fit in about 50 MB.
+    events: Vec<packed::Packed>,
     /// The most events kept ([`MAX_EVENTS`] unless set otherwise).
     limit: usize,
     /// Events that arrived when the transcript was full, and were not kept.
@@ -154,7 +157,7 @@ impl Transcript {
             self.dropped += 1;
             return false;
         }
-        self.events.push(event);
+        self.events.push(packed::Packed::pack(event));
         true
     }
 
@@ -179,9 +182,14 @@ impl Transcript {
         self.dropped = 0;
     }
 
-    /// All events, oldest first.
-    pub fn events(&self) -> &[NetEvent] {
-        &self.events
+    /// All events, oldest first (each unpacked as it is read).
+    pub fn events(&self) -> impl ExactSizeIterator<Item = NetEvent> + '_ {
+        self.events.iter().map(packed::Packed::unpack)
+    }
+
+    /// The event at `index` (0 is the oldest).
+    pub fn get(&self, index: usize) -> Option<NetEvent> {
+        self.events.get(index).map(packed::Packed::unpack)
     }
 
     /// How many events there are.
@@ -195,20 +203,23 @@ impl Transcript {
     }
 
     /// The events of one socket, oldest first.
-    pub fn for_origin(&self, origin: Origin) -> impl Iterator<Item = &NetEvent> {
-        self.events.iter().filter(move |e| e.origin == origin)
+    pub fn for_origin(&self, origin: Origin) -> impl Iterator<Item = NetEvent> + '_ {
+        self.events
+            .iter()
+            .filter(move |e| e.origin() == origin)
+            .map(packed::Packed::unpack)
     }
 
     /// Writes readable text: `time  origin  what happened`, one line each.
     pub fn write_text(&self, mut out: impl Write) -> io::Result<()> {
         let mut peers = Peers::default();
-        for event in &self.events {
+        for event in self.events() {
             writeln!(
                 out,
                 "{}  {:<9} {}",
                 event.local_time(),
                 event.origin.label(),
-                peers.describe(event)
+                peers.describe(&event)
             )?;
         }
         out.flush()
@@ -216,8 +227,8 @@ impl Transcript {
 
     /// Writes JSON Lines: one JSON object per event.
     pub fn write_jsonl(&self, mut out: impl Write) -> io::Result<()> {
-        for event in &self.events {
-            serde_json::to_writer(&mut out, event)?;
+        for event in self.events() {
+            serde_json::to_writer(&mut out, &event)?;
             out.write_all(b"\n")?;
         }
         out.flush()
@@ -247,7 +258,7 @@ impl Transcript {
         let mut writer = csv::Writer::from_writer(out);
         writer.write_record(["time", "origin", "event", "detail", "hex"])?;
         let mut peers = Peers::default();
-        for event in &self.events {
+        for event in self.events() {
             let hex = payload(&event.kind).map(|b| b.to_hex()).unwrap_or_default();
             writer.write_record([
                 event
@@ -255,7 +266,7 @@ impl Transcript {
                     .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
                 event.origin.label(),
                 kind_name(&event.kind).to_owned(),
-                peers.describe(event),
+                peers.describe(&event),
                 hex,
             ])?;
         }
