@@ -623,7 +623,7 @@ fn talk(
             // End of stream. Answer a last unfinished line, if any; the
             // client may still be reading (it only closed its sending side).
             for turn in dialogue.finish() {
-                writer.report_heard(&turn.heard);
+                writer.report_heard(turn.heard);
                 let _ = writer.send(&turn.replies);
             }
             return Ok(CloseReason::Eof);
@@ -635,7 +635,7 @@ fn talk(
             },
         );
         for turn in dialogue.feed(&buf[..n]) {
-            writer.report_heard(&turn.heard);
+            writer.report_heard(turn.heard);
             writer.send(&turn.replies)?;
         }
         if dialogue.is_finished() {
@@ -695,13 +695,8 @@ impl PacedWriter<'_> {
         Ok(())
     }
 
-    fn report_heard(&self, heard: &super::protocol::Heard) {
-        self.events.emit(
-            self.origin,
-            EventKind::Heard {
-                heard: heard.clone(),
-            },
-        );
+    fn report_heard(&self, heard: super::protocol::Heard) {
+        self.events.emit(self.origin, EventKind::Heard { heard });
     }
 }
 
