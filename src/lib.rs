@@ -42,13 +42,6 @@
 // at its top, so no `allow` can creep in below them.
 #![deny(unsafe_code)]
 
-/// The memory allocator for everything built on this crate. A busy server
-/// allocates an event's bytes on one thread and frees them on another
-/// (the window's); mimalloc handles that pattern with far less contention
-/// than the system's allocator.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 pub mod app;
 pub mod cli;
 pub mod net;
