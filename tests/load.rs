@@ -109,3 +109,36 @@ fn tick_reports_only_what_happened_since_the_last_tick() {
     );
     load.stop();
 }
+
+/// Held back, bots finish what they are doing and then wait; let go, they
+/// go on. (The window holds its bots back while it is behind.)
+#[test]
+fn held_back_bots_wait_and_go_on_when_let_go() {
+    let (server, _events) = fast_server();
+    let load = Load::start(LoadConfig::new(
+        server.local_addr(),
+        8,
+        LoadMode::RoundTrips,
+    ))
+    .unwrap();
+    until(&load, "100 round trips", |r| r.completed >= 100);
+    load.hold_back(true);
+    assert!(load.is_held_back());
+    // Settled: the count stays the same over a tenth of a second.
+    let deadline = Instant::now() + TIMEOUT;
+    let settled = loop {
+        let before = load.report().completed;
+        std::thread::sleep(Duration::from_millis(100));
+        let after = load.report().completed;
+        if before == after {
+            break after;
+        }
+        assert!(Instant::now() < deadline, "the bots never stopped");
+    };
+    load.hold_back(false);
+    until(&load, "progress after being let go", |r| {
+        r.completed > settled + 100
+    });
+    let report = load.stop();
+    assert_eq!(report.errors, 0, "{:?}", report.first_error);
+}

@@ -20,6 +20,10 @@ use crate::net::load::{Load, LoadConfig, LoadMode, LoadReport, readable, resolve
 const HISTORY: usize = 600;
 /// How often the figures and the plots move on.
 const TICK: Duration = Duration::from_secs(1);
+/// Events waiting to be shown above which the bots are held back…
+pub const BEHIND: usize = 20_000;
+/// …until fewer than this many wait.
+pub const CAUGHT_UP: usize = 5_000;
 
 /// One second of a run, as plotted.
 #[derive(Clone, Copy, Debug)]
@@ -142,10 +146,18 @@ impl LoadPanel {
         }
     }
 
-    /// Called every frame: takes a new point once a second. Returns how
-    /// long until the next one, so the window redraws then.
-    pub fn tick(&mut self) -> Option<Duration> {
+    /// Called every frame with how many events wait to be shown: holds the
+    /// bots back while the window is behind (more than [`BEHIND`] events
+    /// waiting) until it has caught up (fewer than [`CAUGHT_UP`]). Takes a
+    /// new point once a second; returns how long until the next one, so
+    /// the window redraws then.
+    pub fn tick(&mut self, waiting_events: usize) -> Option<Duration> {
         let run = self.run.as_mut()?;
+        if waiting_events > BEHIND {
+            run.hold_back(true);
+        } else if waiting_events < CAUGHT_UP {
+            run.hold_back(false);
+        }
         let now = Instant::now();
         if now >= self.next_tick {
             let second = run.tick();
@@ -228,6 +240,14 @@ impl LoadPanel {
                     "running for {} s",
                     self.started.elapsed().as_secs()
                 ));
+                if self.run.as_ref().is_some_and(Load::is_held_back) {
+                    ui.colored_label(ui.visuals().warn_fg_color, "held back")
+                        .on_hover_text(
+                            "The window is behind: the bots wait until it has shown \
+                             what they did (so the window stays responsive and \
+                             its memory bounded)",
+                        );
+                }
             } else if ui
                 .button("Start bots")
                 .on_hover_text("Start the bots now")

@@ -46,6 +46,7 @@ const ICON: &[u8] = include_bytes!("../../assets/icon.png");
 /// Without a display (e.g. over SSH), prints one line saying so and fails,
 /// instead of letting the windowing library panic.
 pub fn run() -> ExitCode {
+    let started = std::time::Instant::now();
     if let Some(why) = missing_display() {
         eprintln!("error: {why}");
         return ExitCode::FAILURE;
@@ -69,7 +70,10 @@ pub fn run() -> ExitCode {
         Box::new(|cc| {
             Ok(Box::new(PlaygroundApp::new(
                 &cc.egui_ctx,
-                AppOptions::default(),
+                AppOptions {
+                    started,
+                    ..AppOptions::default()
+                },
             )))
         }),
     );

@@ -36,7 +36,7 @@ pub const REPAINT_DELAY: Duration = Duration::from_millis(30);
 
 /// The most events applied in one frame; the rest wait for the next frame,
 /// so even a flood of events keeps frames short.
-const MAX_EVENTS_PER_FRAME: usize = 20_000;
+const MAX_EVENTS_PER_FRAME: usize = 5_000;
 
 /// What the app needs from outside; tests inject their own.
 pub struct AppOptions {
@@ -44,6 +44,8 @@ pub struct AppOptions {
     pub file_chooser: Arc<dyn FileChooser>,
     /// Where "Quick save" writes.
     pub save_folder: PathBuf,
+    /// When the program started, to log how long the first frame took.
+    pub started: Instant,
 }
 
 impl Default for AppOptions {
@@ -51,6 +53,7 @@ impl Default for AppOptions {
         AppOptions {
             file_chooser: Arc::new(NativeDialog),
             save_folder: default_save_folder(),
+            started: Instant::now(),
         }
     }
 }
@@ -70,6 +73,8 @@ pub struct PlaygroundApp {
     pub load: LoadPanel,
     saver: Saver,
     stats: FrameStats,
+    /// Until the first frame: when the program started.
+    first_frame_from: Option<Instant>,
     /// Reads every socket's real TCP state; `None` where the system
     /// cannot (then `states_unavailable` says why).
     watcher: Option<StateWatcher>,
@@ -83,26 +88,42 @@ pub struct PlaygroundApp {
 
 /// Counts frames and events, and logs them every few seconds at debug
 /// level (`RUST_LOG=tcp_playground=debug`): the evidence that a flood of
-/// events costs a bounded number of frames.
+/// events costs a bounded number of frames, and how long frames take
+/// (eframe's CPU time per frame: building, tessellating and painting it).
 struct FrameStats {
     since: Instant,
     frames: u64,
     events: u64,
+    /// Milliseconds of CPU each frame of this period took.
+    frame_ms: Vec<f32>,
 }
 
 impl FrameStats {
     const PERIOD: Duration = Duration::from_secs(5);
 
-    fn count(&mut self, events: u64) {
+    fn count(&mut self, events: u64, frame_cpu: Option<f32>) {
         self.frames += 1;
         self.events += events;
+        self.frame_ms.extend(frame_cpu.map(|s| s * 1e3));
         let elapsed = self.since.elapsed();
         if elapsed >= Self::PERIOD {
             let secs = elapsed.as_secs_f64();
+            self.frame_ms.sort_by(f32::total_cmp);
+            let at = |q: f64| {
+                let n = self.frame_ms.len();
+                if n == 0 {
+                    0.0
+                } else {
+                    self.frame_ms[((n - 1) as f64 * q).round() as usize]
+                }
+            };
             log::debug!(
-                "window: {:.1} frames/s, {:.0} events/s over {secs:.1} s",
+                "window: {:.1} frames/s, {:.0} events/s over {secs:.1} s; frame CPU p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
                 self.frames as f64 / secs,
-                self.events as f64 / secs
+                self.events as f64 / secs,
+                at(0.5),
+                at(0.99),
+                at(1.0)
             );
             *self = FrameStats::default();
         }
@@ -115,6 +136,7 @@ impl Default for FrameStats {
             since: Instant::now(),
             frames: 0,
             events: 0,
+            frame_ms: Vec::new(),
         }
     }
 }
@@ -139,6 +161,7 @@ impl PlaygroundApp {
             load: LoadPanel::default(),
             saver: Saver::new(options.file_chooser, options.save_folder),
             stats: FrameStats::default(),
+            first_frame_from: Some(options.started),
             watcher: None,
             states_unavailable: None,
             segments: None,
@@ -436,14 +459,14 @@ fn diagram_for(
 }
 
 impl eframe::App for PlaygroundApp {
-    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+    fn logic(&mut self, _ctx: &egui::Context, frame: &mut eframe::Frame) {
         let applied = self.drain_events();
-        self.stats.count(applied as u64);
+        self.stats.count(applied as u64, frame.info().cpu_usage);
         if let Some(wait) = self.server.slow_motion_tick(self.clients.held_count()) {
             self.ctx.request_repaint_after(wait);
         }
         self.saver.poll();
-        if let Some(wait) = self.load.tick() {
+        if let Some(wait) = self.load.tick(self.events.len()) {
             self.ctx.request_repaint_after(wait);
         }
         // A TIME_WAIT countdown on screen ticks once a second; nothing else
@@ -460,6 +483,12 @@ impl eframe::App for PlaygroundApp {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        if let Some(started) = self.first_frame_from.take() {
+            log::debug!(
+                "window: first frame built {} ms after start",
+                started.elapsed().as_millis()
+            );
+        }
         egui::Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui));
         egui::Panel::left("server panel")
             .resizable(true)

@@ -31,7 +31,7 @@ use std::collections::HashSet;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -205,6 +205,10 @@ struct Stripe {
 struct Shared {
     config: LoadConfig,
     stop: AtomicBool,
+    /// While set, bots wait before their next operation (see [`Load::hold_back`]).
+    held_back: AtomicBool,
+    /// Where held-back bots sleep until they are let go (or the run stops).
+    let_go: (Mutex<()>, Condvar),
     completed: AtomicU64,
     errors: AtomicU64,
     connected: AtomicUsize,
@@ -223,6 +227,23 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     fn stopped(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
+    }
+
+    /// Waits while the run is held back (and not stopped). The bots sleep
+    /// on a condition variable rather than polling: a thousand threads
+    /// waking every few milliseconds would take the very CPU time the
+    /// window needs to catch up.
+    fn wait_while_held_back(&self) {
+        if !self.held_back.load(Ordering::Relaxed) {
+            return;
+        }
+        let (mutex, condvar) = &self.let_go;
+        let mut guard = lock(mutex);
+        while self.held_back.load(Ordering::Relaxed) && !self.stopped() {
+            guard = condvar
+                .wait_timeout(guard, POLL)
+                .map_or_else(|p| p.into_inner().0, |(g, _)| g);
+        }
     }
 
     fn record(&self, bot: usize, took: Duration) {
@@ -275,6 +296,8 @@ impl Load {
         let shared = Arc::new(Shared {
             config,
             stop: AtomicBool::new(false),
+            held_back: AtomicBool::new(false),
+            let_go: (Mutex::new(()), Condvar::new()),
             completed: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             connected: AtomicUsize::new(0),
@@ -397,6 +420,26 @@ impl Load {
         lock(&self.shared.addresses).contains(&addr)
     }
 
+    /// Holds the bots back (each waits before its next operation) or lets
+    /// them go on. The window holds its bots back while it has more events
+    /// waiting than it can show, so bots in the same process cannot bury
+    /// the window: on two cores, a thousand busy bots and their server
+    /// threads would otherwise leave the window's thread hardly any time,
+    /// and the events it has not read yet would pile up in memory.
+    pub fn hold_back(&self, held: bool) {
+        let was = self.shared.held_back.swap(held, Ordering::Relaxed);
+        if was && !held {
+            let (mutex, condvar) = &self.shared.let_go;
+            let _guard = lock(mutex);
+            condvar.notify_all();
+        }
+    }
+
+    /// True while [`Load::hold_back`] holds the bots.
+    pub fn is_held_back(&self) -> bool {
+        self.shared.held_back.load(Ordering::Relaxed)
+    }
+
     /// True once every bot has stopped (after [`Load::stop`]).
     pub fn is_finished(&self) -> bool {
         self.threads.iter().all(JoinHandle::is_finished)
@@ -404,6 +447,9 @@ impl Load {
 
     fn stop_now(&self) {
         self.shared.stop.store(true, Ordering::Relaxed);
+        let (mutex, condvar) = &self.shared.let_go;
+        let _guard = lock(mutex);
+        condvar.notify_all();
     }
 
     /// Stops every bot, waits for them (each notices within a tenth of a
@@ -621,6 +667,7 @@ fn run_bot(shared: &Shared, bot: usize) {
 fn round_trips(shared: &Shared, bot: usize) -> Result<(), Stop> {
     let mut conn = Conn::greeted(shared)?;
     while !shared.stopped() {
+        shared.wait_while_held_back();
         let start = Instant::now();
         conn.round_trip()?;
         shared.record(bot, start.elapsed());
@@ -630,6 +677,7 @@ fn round_trips(shared: &Shared, bot: usize) -> Result<(), Stop> {
 
 /// One whole dialogue.
 fn dialogue(shared: &Shared, bot: usize) -> Result<(), Stop> {
+    shared.wait_while_held_back();
     let start = Instant::now();
     let mut conn = Conn::greeted(shared)?;
     conn.round_trip()?;
@@ -651,6 +699,7 @@ fn hold(shared: &Shared, share: &[usize]) {
             if shared.stopped() {
                 return;
             }
+            shared.wait_while_held_back();
             let start = Instant::now();
             match Conn::greeted(shared) {
                 Ok(conn) => {

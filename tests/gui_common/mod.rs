@@ -36,6 +36,7 @@ pub fn harness(folder: &Path, chooser: Arc<ScriptedChooser>) -> Harness<'static,
     let options = AppOptions {
         file_chooser: chooser,
         save_folder: folder.to_owned(),
+        ..AppOptions::default()
     };
     Harness::builder()
         .with_size([1280.0, 800.0])
