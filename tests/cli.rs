@@ -73,12 +73,7 @@ fn serve_prints_the_tutorial_console_lines_and_saves_the_transcript_on_ctrl_c() 
 
 #[test]
 fn connect_to_a_closed_port_fails_with_one_clear_line() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let target = format!("127.0.0.1:{port}");
+    let target = closed_port().to_string();
     let output = run_with_input(app(&["connect", &target]), b"", Duration::from_secs(20));
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -245,12 +240,7 @@ fn bench_prints_figures_and_the_first_cause_of_errors() {
     assert!(stdout.contains(" per second\nlatency over "), "{stdout}");
     assert!(stdout.ends_with("errors: 0\n"), "{stdout}");
 
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let target = format!("127.0.0.1:{port}");
+    let target = closed_port().to_string();
     let output = run_with_input(
         app(&["bench", &target, "--bots", "2", "--seconds", "1"]),
         b"",

@@ -3,10 +3,9 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use common::{TIMEOUT, start_server_with};
+use common::{TIMEOUT, closed_port, start_server_with};
 use tcp_playground::net::ServerConfig;
 use tcp_playground::net::load::{Load, LoadConfig, LoadMode};
 
@@ -77,11 +76,7 @@ fn hold_keeps_every_connection_open_and_tracks_the_bots_addresses() {
 
 #[test]
 fn a_closed_port_counts_errors_with_the_first_cause() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let load = Load::start(LoadConfig::new(port, 2, LoadMode::RoundTrips)).unwrap();
+    let load = Load::start(LoadConfig::new(closed_port(), 2, LoadMode::RoundTrips)).unwrap();
     until(&load, "an error", |r| r.errors >= 2);
     let report = load.stop();
     assert_eq!(report.completed, 0);

@@ -101,11 +101,6 @@ impl LoadPanel {
         self.last.as_ref().or(self.total.as_ref())
     }
 
-    /// Why the bots could not start, if they could not.
-    pub fn error(&self) -> Option<&str> {
-        self.error.as_deref()
-    }
-
     /// Starts the bots against [`LoadPanel::target`].
     pub fn start(&mut self) {
         self.stop();

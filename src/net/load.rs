@@ -440,11 +440,6 @@ impl Load {
         self.shared.held_back.load(Ordering::Relaxed)
     }
 
-    /// True once every bot has stopped (after [`Load::stop`]).
-    pub fn is_finished(&self) -> bool {
-        self.threads.iter().all(JoinHandle::is_finished)
-    }
-
     fn stop_now(&self) {
         self.shared.stop.store(true, Ordering::Relaxed);
         let (mutex, condvar) = &self.shared.let_go;
@@ -518,7 +513,8 @@ impl<'a> Conn<'a> {
         let io = |e: io::Error| Stop::Failed(format!("{target}: {e}"));
         stream.set_nodelay(true).map_err(io)?;
         stream.set_read_timeout(Some(POLL)).map_err(io)?;
-        if config.track_addresses {
+        if config.track_addresses && !target.ip().is_loopback() {
+            // Known only now (the loopback case remembered it before).
             lock(&shared.addresses).insert(stream.local_addr().map_err(io)?);
         }
         shared.connected.fetch_add(1, Ordering::Relaxed);

@@ -60,6 +60,14 @@ pub fn wait_accepted(rx: &Receiver<NetEvent>) -> Origin {
     wait_for(rx, |e| matches!(e.kind, EventKind::Accepted { .. })).origin
 }
 
+/// An address on 127.0.0.1 where nothing listens (a port bound, then
+/// released): connecting there is refused.
+pub fn closed_port() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+}
+
 /// Connects a plain socket to the server, with a read timeout so a test
 /// never hangs.
 pub fn connect(server: &Server) -> TcpStream {
