@@ -29,6 +29,7 @@
 //! | [`transcript`] | the list of events, saved as text, JSON Lines or CSV |
 //! | [`cli`] | `serve` and `connect`: the same code without a window |
 //! | [`app`] | the window: server panel, client tabs, transcript (egui) |
+//! | [`app::lang`] | English and 简体中文: every UI string in `assets/locales/` |
 //!
 //! Data flows one way each direction: network threads send owned
 //! [`net::NetEvent`]s to whoever listens (a window, a terminal, a test); the
@@ -41,6 +42,11 @@
 // module, and the binary, forbids it outright with `#![forbid(unsafe_code)]`
 // at its top, so no `allow` can creep in below them.
 #![deny(unsafe_code)]
+
+// Every string of the window, in English and Chinese, compiled in from
+// `assets/locales/` (see `app::lang`). `t!("key")` anywhere in the crate
+// looks one up in the language in use.
+rust_i18n::i18n!("assets/locales", fallback = "en");
 
 pub mod app;
 pub mod cli;

@@ -11,6 +11,7 @@
 //! capture packets in the window.
 
 use chrono::{DateTime, Local, Utc};
+use rust_i18n::t;
 
 use crate::net::calls::{Call, CallResult};
 use crate::net::capture::{Flags, Segment};
@@ -531,7 +532,7 @@ pub fn ui(ui: &mut egui::Ui, rows: &[Row], client_title: &str, server_title: &st
         .column(Column::exact(118.0).clip(true))
         .header(row_height, |mut header| {
             header.col(|ui| {
-                ui.label(egui::RichText::new("time").weak());
+                ui.label(egui::RichText::new(t!("diagram.time")).weak());
             });
             header.col(|ui| {
                 ui.strong(client_title);

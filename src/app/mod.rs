@@ -14,6 +14,7 @@
 //! | [`diagram`] | one connection's sequence diagram: lanes, states, arrows |
 //! | [`save`] | Save… (native dialog, on a worker thread) and Quick save |
 //! | [`follow`] | where each thread is: its socket call and its line of code |
+//! | [`lang`] | the UI language (English, 简体中文); every string is in `assets/locales/` |
 //! | [`fonts`] | the bundled CJK font, so 张三 renders everywhere |
 //! | [`tcp_view`] | a socket's real TCP state as text, with the TIME_WAIT countdown |
 //! | [`code_view`] | the tutorial-style Python code, with each thread's current line |
@@ -26,6 +27,7 @@ pub mod code_view;
 pub mod diagram;
 pub mod follow;
 pub mod fonts;
+pub mod lang;
 pub mod load_panel;
 pub mod playground;
 pub mod save;

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, unbounded};
+use rust_i18n::t;
 
 use super::client_tab::{ClientTab, DiagramData, TabData};
 use super::client_tabs::ClientTabs;
@@ -498,7 +499,7 @@ impl eframe::App for PlaygroundApp {
                 if let Some(why) = &self.states_unavailable {
                     ui.colored_label(
                         ui.visuals().warn_fg_color,
-                        format!("Real TCP states are not shown: {why}."),
+                        t!("server.states_unavailable", why = why),
                     );
                 }
                 self.server.ui(ui, &self.sender);
@@ -509,7 +510,7 @@ impl eframe::App for PlaygroundApp {
             .min_size(120.0)
             .show(ui, |ui| self.transcript.ui(ui));
         egui::CentralPanel::default().show(ui, |ui| {
-            ui.heading("Clients");
+            ui.heading(t!("clients.heading"));
             let transcript = &self.transcript;
             let rows = self.server.threads().rows();
             let listener = self.server.listener_follow();
