@@ -10,6 +10,12 @@
 //! It only draws text: which thread is where comes from the caller, as a
 //! [`Spot`].
 
+use std::borrow::Cow;
+
+use rust_i18n::t;
+
+use super::lang::Language;
+
 /// Which of the two scripts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Script {
@@ -158,276 +164,71 @@ const CLIENT: [&str; 22] = [
     r"s.close()",
 ];
 
-/// An explanation: (English, 中文).
-type Note = (&'static str, &'static str);
+/// An explanation: the key of its text in `assets/locales/diagram.yml`,
+/// which holds it in English and in Chinese.
+type Note = &'static str;
 
-const BLANK: Note = (
-    "Python: an empty line, only to make the code easier to read.",
-    "Python：空行，只为了让代码更易读。",
-);
-const BREAK: Note = (
-    "Python: leaves the while loop.",
-    "Python：跳出 while 循环。",
-);
-const IMPORT_SOCKET: Note = (
-    "Python: imports the socket module, a thin wrapper over the operating system's socket API.",
-    "Python：导入 socket 模块，它是对操作系统套接字接口的一层薄封装。",
-);
-const PRINT_DATA: Note = (
-    "Python: shows what arrived. decode() turns bytes into text; 'replace' avoids an error \
-     when a recv ended in the middle of a character (张 is 3 bytes in UTF-8).",
-    "Python：显示收到的内容。decode() 把字节转换为文字；如果一次接收恰好在一个字符中间结束\
-     （张 在 UTF-8 中占 3 个字节），'replace' 可以避免出错。",
-);
+const BLANK: Note = "code_view.note.blank";
+const BREAK: Note = "code_view.note.break";
+const IMPORT_SOCKET: Note = "code_view.note.import_socket";
+const PRINT_DATA: Note = "code_view.note.print_data";
 /// For an index past the end of a script, instead of panicking.
-const NO_LINE: Note = ("There is no such line.", "没有这一行。");
+const NO_LINE: Note = "code_view.note.no_line";
 
 /// What each line of [`SERVER`] does, line by line.
 const SERVER_NOTES: [Note; 26] = [
     IMPORT_SOCKET,
-    (
-        "Python: imports threading, so that each client can be served by its own thread.",
-        "Python：导入 threading 模块，让每个客户端由自己的线程服务。",
-    ),
+    "code_view.server.import_threading",
     BLANK,
     BLANK,
-    (
-        "Python: defines tcplink, the function each client thread runs. conn is the connected \
-         socket of this one client; addr is the client's (IP address, port).",
-        "Python：定义 tcplink 函数，每个客户端线程都运行它。conn 是与这一个客户端连接的套接字，\
-         addr 是客户端的（IP 地址, 端口）。",
-    ),
-    (
-        "Python: prints the client's address and port. Nothing goes over the network: the \
-         connection already exists.",
-        "Python：打印客户端的地址和端口。网络上没有任何动作：连接已经建立好了。",
-    ),
-    (
-        "send() copies the 9 bytes of Welcome!\\n into the kernel's send buffer and returns at \
-         once: it does not wait for the client. The kernel sends them in a segment whose \
-         sequence number says where they are in the stream, and the client's kernel \
-         acknowledges them.",
-        "send() 把 Welcome!\\n 这 9 个字节复制到内核的发送缓冲区后立即返回：它不等待客户端。\
-         内核把它们放进一个报文段发送，序列号表明它们在字节流中的位置，客户端的内核用确认号确认收到。",
-    ),
-    (
-        "Python: repeats the dialogue (ask, receive, answer) until the client says exit or goes \
-         away.",
-        "Python：重复这段对话（提问、接收、回答），直到客户端说 exit 或离开。",
-    ),
-    (
-        "send() copies the prompt Whats your name? (16 bytes, no line break) into the send \
-         buffer and returns. It may reach the client in the same recv as the message before it: \
-         TCP carries a stream of bytes, not messages.",
-        "send() 把提示 Whats your name?（16 个字节，没有换行）复制到发送缓冲区后立即返回。\
-         它可能和前一条消息在客户端的同一次接收中一起到达：TCP 传送的是字节流，而不是一条条消息。",
-    ),
-    (
-        "recv(1024) blocks this thread until the client's bytes arrive, then returns up to \
-         1,024 of them. One recv may hold part of a message, or several glued together: TCP \
-         keeps no message boundaries. It returns b'' when the client has closed its sending \
-         side (its FIN arrived). Only this thread waits; the main thread keeps accepting.",
-        "recv(1024) 阻塞这个线程，直到客户端的数据到达，然后最多返回 1024 个字节。一次接收可能\
-         只得到一条消息的一部分，也可能得到粘在一起的几条：TCP 不保留消息边界。当客户端关闭了它的\
-         发送方向（它的 FIN 到达，即半关闭）时，返回 b''。只有这个线程在等待；主线程仍在接受连接。",
-    ),
-    (
-        "Python: b'' means the client closed its side, so nothing more will come; exit means \
-         the client wants to leave. Either way the dialogue ends. The name is compared as \
-         bytes and never decoded.",
-        "Python：b'' 表示客户端关闭了它那一侧，不会再有数据；exit 表示客户端想离开。两种情况都\
-         结束对话。名字按字节比较，从不解码。",
-    ),
+    "code_view.server.def_tcplink",
+    "code_view.server.print_accepted",
+    "code_view.server.send_welcome",
+    "code_view.server.while_dialogue",
+    "code_view.server.send_prompt",
+    "code_view.server.recv_name",
+    "code_view.server.if_done",
     BREAK,
-    (
-        "send() copies Hello, the name exactly as received, and !\\n into the send buffer, and \
-         returns. The answer is built from bytes, so any name (张三 too) comes back unchanged.",
-        "send() 把 Hello、原样收到的名字和 !\\n 复制到发送缓冲区后返回。回答由字节拼成，\
-         所以任何名字（包括 张三）都会原样发送回去。",
-    ),
-    (
-        "send() copies Good bye!\\n into the send buffer and returns. If the loop ended with b'', \
-         the client may be gone: the kernel still takes the bytes, and the client's kernel \
-         answers RST if its socket is fully closed.",
-        "send() 把 Good bye!\\n 复制到发送缓冲区后返回。如果循环是因为 b'' 结束的，客户端可能已经\
-         离开：内核仍然接收这些字节，而如果客户端的套接字已完全关闭，它的内核会回复 RST。",
-    ),
-    (
-        "close() gives the socket back to the kernel, which sends FIN after the bytes still in \
-         the send buffer (Good bye is not lost). This starts the four-way close: FIN, ACK, FIN, \
-         ACK. The side that closes first ends in TIME_WAIT (60 s on Linux); after exit, that is \
-         the server.",
-        "close() 把套接字交还给内核；内核先发完发送缓冲区里剩下的字节（Good bye 不会丢失），再发送 \
-         FIN。四次挥手由此开始：FIN、ACK、FIN、ACK。先关闭的一方最后进入 TIME_WAIT（Linux 上为 \
-         60 秒）；客户端说 exit 之后，先关闭的是服务器。",
-    ),
-    (
-        "Python: prints that this client is done. The thread returns from tcplink and ends; \
-         the other clients' threads are not affected.",
-        "Python：打印这个客户端已结束。线程从 tcplink 返回并结束；其他客户端的线程不受影响。",
-    ),
+    "code_view.server.send_hello",
+    "code_view.server.send_good_bye",
+    "code_view.server.close",
+    "code_view.server.print_closed",
     BLANK,
     BLANK,
-    (
-        "socket() asks the kernel for a new socket: AF_INET means IPv4, SOCK_STREAM means TCP. \
-         It returns a file descriptor; no packet is sent and no port is taken yet.",
-        "socket() 向内核申请一个新的套接字：AF_INET 表示 IPv4，SOCK_STREAM 表示 TCP。它返回一个\
-         文件描述符；此时不发送任何数据包，也还没有占用端口。",
-    ),
-    (
-        "bind() gives the socket its local address: 127.0.0.1 (reachable from this machine \
-         only), port 6000. It fails with \"Address already in use\" while another socket holds \
-         the port, e.g. a running server or, without SO_REUSEADDR, a connection of an earlier \
-         run still in TIME_WAIT.",
-        "bind() 给套接字绑定本地地址：127.0.0.1（只有本机可以连接），端口 6000。如果端口被另一个\
-         套接字占用，就会报错 “Address already in use”，例如服务器正在运行，或者（没有设置 \
-         SO_REUSEADDR 时）上一次运行的连接还处于 TIME_WAIT。",
-    ),
-    (
-        "listen(5) turns the socket into a listening socket. From now on the kernel itself \
-         answers SYNs and completes three-way handshakes, even while the program is busy, and \
-         queues the finished connections until accept() takes them. 5 is the backlog: how many \
-         may wait in that queue; when it is full, new clients must wait and retry.",
-        "listen(5) 把套接字变成监听套接字。从此由内核自己回应 SYN、完成三次握手（即使程序正忙），\
-         并把已完成的连接排进队列，等待 accept() 取走。5 是 backlog，即挂起的最大连接数：\
-         队列满了以后，新的客户端只能等待并重试。",
-    ),
-    (
-        "Python: prints a message. The server can already be reached: the kernel completes \
-         handshakes from now on.",
-        "Python：打印一条消息。服务器此时已经可以连接：从现在起内核就会完成握手。",
-    ),
-    (
-        "Python: the accept loop. The main thread only takes connections and hands each one \
-         to a new thread.",
-        "Python：接受连接的循环。主线程只负责取出连接，并把每个连接交给一个新线程。",
-    ),
-    (
-        "accept() blocks until the queue holds a connection, then returns it. The kernel has \
-         already finished its three-way handshake (SYN, SYN+ACK, ACK): accept only takes the \
-         result. conn is a new socket for this one client; addr is its (IP, port). The \
-         listening socket s stays open for the next clients.",
-        "accept() 阻塞，直到队列中有连接，然后返回它。内核早已完成了这个连接的三次握手（SYN、\
-         SYN+ACK、ACK）：接受连接只是取走结果。conn 是专门用于这个客户端的新套接字，addr 是它的\
-         （IP, 端口）。监听套接字 s 仍然打开，等待下一个客户端。",
-    ),
-    (
-        "Python: prepares a thread that will run tcplink(conn, addr). It does not run yet.",
-        "Python：准备一个将运行 tcplink(conn, addr) 的线程。它还没有开始运行。",
-    ),
-    (
-        "start() starts the thread and returns at once. The new thread talks to this client, \
-         while the main thread goes straight back to accept(): many clients are served at the \
-         same time.",
-        "start() 启动线程并立即返回。新线程负责和这个客户端对话，主线程则马上回到 accept()：\
-         多个客户端可以同时得到服务。",
-    ),
+    "code_view.server.socket",
+    "code_view.server.bind",
+    "code_view.server.listen",
+    "code_view.server.print_waiting",
+    "code_view.server.accept_loop",
+    "code_view.server.accept",
+    "code_view.server.thread",
+    "code_view.server.start",
 ];
 
 /// What each line of [`CLIENT`] does, line by line.
 const CLIENT_NOTES: [Note; 22] = [
     IMPORT_SOCKET,
     BLANK,
-    (
-        "socket() asks the kernel for a new TCP socket (AF_INET: IPv4, SOCK_STREAM: TCP). No \
-         packet is sent. The client does not call bind(): connect() picks a free local port.",
-        "socket() 向内核申请一个新的 TCP 套接字（AF_INET：IPv4，SOCK_STREAM：TCP）。此时不发送\
-         数据包。客户端不调用 bind()：connect() 会选一个空闲的本地端口。",
-    ),
-    (
-        "connect() starts the three-way handshake: the kernel picks a free local port and sends \
-         SYN with its initial sequence number. The server's kernel answers SYN+ACK (its own \
-         sequence number, and the acknowledgment number ours + 1); this kernel sends ACK and \
-         connect() returns. The server program did not need to call accept() for this. If \
-         nothing listens on the port, the answer is RST: \"Connection refused\".",
-        "connect() 发起三次握手：内核选一个空闲的本地端口，发送带有初始序列号的 SYN。服务器的内核\
-         回复 SYN+ACK（带有它自己的序列号，以及确认号 = 我们的序列号 + 1）；本机内核再发送 ACK，\
-         connect() 返回，连接建立。服务器程序不必为此调用 accept()。如果该端口上没有程序在监听，\
-         对方回复 RST：“Connection refused”。",
-    ),
-    (
-        "recv(1024) blocks until the server's first bytes arrive and returns up to 1,024 of \
-         them: usually Welcome!\\n. TCP keeps no message boundaries, so the prompt sent right \
-         after it may come glued to it (Welcome!\\nWhats your name?); the loop checks for that.",
-        "recv(1024) 阻塞，直到服务器的第一批数据到达，最多返回 1024 个字节：通常是 Welcome!\\n。\
-         TCP 不保留消息边界，所以紧接着发送的提示可能和它粘在一起（Welcome!\\nWhats your name?）；\
-         下面的循环会检查这种情况。",
-    ),
+    "code_view.client.socket",
+    "code_view.client.connect",
+    "code_view.client.recv_welcome",
     PRINT_DATA,
-    ("Python: no name typed yet.", "Python：还没有输入名字。"),
-    (
-        "Python: the dialogue goes on until the user has typed exit and seen the server's \
-         answer.",
-        "Python：对话一直进行，直到用户输入 exit 并看到服务器的回答。",
-    ),
-    (
-        "Python: a comment for the reader. The prompt is the only message that ends with ?.",
-        "Python：写给读者的注释。只有提示这条消息以 ? 结尾。",
-    ),
-    (
-        "Python: the prompt may already be here, glued to the last message. Only when the bytes \
-         received last do not end with ? does the client wait for more. After an empty input \
-         data still ends with ?, so the user is asked again without a recv.",
-        "Python：提示可能已经到了，和上一条消息粘在一起。只有最后收到的字节不以 ? 结尾时，\
-         客户端才等待更多数据。输入为空之后，data 仍以 ? 结尾，所以会直接再问一次，不再接收。",
-    ),
-    (
-        "recv(1024) blocks until more bytes arrive: the prompt, a piece of it, or the rest of \
-         the last answer followed by the prompt. It returns b'' when the server has closed its \
-         side (its FIN arrived).",
-        "recv(1024) 阻塞，直到有更多数据到达：提示、提示的一部分，或者上一个回答的剩余部分加上提示。\
-         当服务器关闭了它那一侧（它的 FIN 到达）时，返回 b''。",
-    ),
-    (
-        "Python: b'' means the server has closed its side: no more bytes will come. The \
-         connection is half-closed until this side closes too. Leave the loop.",
-        "Python：b'' 表示服务器已经关闭了它那一侧：不会再有数据到来。在本端也关闭之前，连接处于\
-         半关闭状态。跳出循环。",
-    ),
+    "code_view.client.no_name_yet",
+    "code_view.client.while_not_exit",
+    "code_view.client.comment",
+    "code_view.client.if_no_prompt",
+    "code_view.client.recv_more",
+    "code_view.client.if_eof",
     BREAK,
     PRINT_DATA,
-    (
-        "Python: back to the top of the loop, to check again whether the whole prompt is here.",
-        "Python：回到循环开头，再检查一次完整的提示是否已经到达。",
-    ),
-    (
-        "Python: waits for the user to type a name and press Enter (the line break is not \
-         kept). Nothing happens on the network meanwhile; the server's thread waits in recv().",
-        "Python：等待用户输入名字并按回车（换行符不保留）。这期间网络上没有任何动作；服务器的线程\
-         正在 recv() 中等待。",
-    ),
-    (
-        "Python: an empty name is not sent; the user is asked again. (send(b'') would send \
-         nothing at all: TCP has no empty messages.)",
-        "Python：空名字不发送，而是再问一次。（send(b'') 什么也不会发送：TCP 没有空消息。）",
-    ),
-    (
-        "Python: back to the top of the loop. The prompt is still in data, so no recv is needed.",
-        "Python：回到循环开头。提示仍在 data 中，所以不需要再接收。",
-    ),
-    (
-        "send() copies the name's UTF-8 bytes into the kernel's send buffer and returns; it does \
-         not wait for the server. No line break is added: the server reads one name per recv.",
-        "send() 把名字的 UTF-8 字节复制到内核的发送缓冲区后返回；它不等待服务器。不加换行符：\
-         服务器每次接收读取一个名字。",
-    ),
-    (
-        "recv(1024) blocks until the server answers: Hello name!\\n, or Good bye!\\n after exit. \
-         The next prompt may come glued to it, or the answer in pieces; the check at the top of \
-         the loop handles both.",
-        "recv(1024) 阻塞，直到服务器回答：Hello 名字!\\n，或者在 exit 之后是 Good bye!\\n。\
-         下一个提示可能和它粘在一起，回答也可能分几次到达；循环开头的检查会处理这两种情况。",
-    ),
+    "code_view.client.continue_prompt",
+    "code_view.client.input",
+    "code_view.client.if_empty",
+    "code_view.client.continue_empty",
+    "code_view.client.send_name",
+    "code_view.client.recv_reply",
     PRINT_DATA,
-    (
-        "close() gives the socket back to the kernel, which sends FIN: the four-way close. \
-         After exit the server closed first, so its side waits in TIME_WAIT and this side goes \
-         away once its FIN is acknowledged. If the client closes first, the client waits in \
-         TIME_WAIT.",
-        "close() 把套接字交还给内核，内核发送 FIN：这就是四次挥手。exit 之后是服务器先关闭的，\
-         所以服务器那一端在 TIME_WAIT 中等待，而本端在自己的 FIN 被确认后就消失。如果客户端先关闭，\
-         进入 TIME_WAIT 的就是客户端。",
-    ),
+    "code_view.client.close",
 ];
 
 /// The lines of a script (source text, one entry per line).
@@ -438,15 +239,37 @@ pub fn lines(script: Script) -> &'static [&'static str] {
     }
 }
 
-/// The explanation of line `index` of `script`: (English, 中文).
+/// The explanation of line `index` of `script`: (English, 中文),
+/// whatever the window's language.
 ///
 /// An index past the end gets a short "no such line" note, not a panic.
-pub fn explain(script: Script, index: usize) -> (&'static str, &'static str) {
+pub fn explain(script: Script, index: usize) -> (Cow<'static, str>, Cow<'static, str>) {
+    let [english, chinese] = Language::ALL.map(|language| note(script, index, language));
+    (english, chinese)
+}
+
+/// The key of the explanation of line `index` of `script`.
+fn note_key(script: Script, index: usize) -> Note {
     let notes: &[Note] = match script {
         Script::Server => &SERVER_NOTES,
         Script::Client => &CLIENT_NOTES,
     };
     notes.get(index).copied().unwrap_or(NO_LINE)
+}
+
+/// The explanation of line `index` of `script` in `language`.
+fn note(script: Script, index: usize, language: Language) -> Cow<'static, str> {
+    t!(note_key(script, index), locale = language.code())
+}
+
+/// The window's language first, then the other: the code view explains
+/// in both, for students who read the tutorial in one and the kernel's
+/// documentation in the other.
+fn both_languages() -> [Language; 2] {
+    match Language::current() {
+        Language::Chinese => [Language::Chinese, Language::English],
+        Language::English => [Language::English, Language::Chinese],
+    }
 }
 
 /// The panel's own state: which line the user clicked.
@@ -465,7 +288,7 @@ impl CodeView {
     /// `highlight` (if it is in this script) highlighted with a "▶" in the
     /// gutter, each line clickable (selects it); below, the explanation of
     /// the selected line (or, if none is selected in this script, of the
-    /// highlighted line) in English, then in Chinese.
+    /// highlighted line) in the window's language, then in the other.
     ///
     /// `thread` is a caption such as "client-3 (server thread)" or "tab-2";
     /// `None` shows a hint to select one.
@@ -482,8 +305,8 @@ impl CodeView {
         thread: Option<&str>,
     ) {
         match thread {
-            Some(thread) => ui.label(format!("following {thread}")),
-            None => ui.weak("Select a thread or a tab to follow it"),
+            Some(thread) => ui.label(t!("code_view.following", thread = thread)),
+            None => ui.weak(t!("code_view.select_thread")),
         };
         let current = highlight
             .filter(|spot| spot.script() == script)
@@ -577,19 +400,21 @@ fn line_label(index: usize, code: &str, is_current: bool) -> String {
 /// shown.
 fn explanation_ui(ui: &mut egui::Ui, script: Script, shown: Option<usize>) {
     let Some(index) = shown else {
-        ui.weak("Click a line to see what it does.");
-        ui.weak("点击一行代码，查看它的作用。");
+        for language in both_languages() {
+            ui.weak(t!("code_view.click_a_line", locale = language.code()));
+        }
         return;
     };
     let code = lines(script).get(index).copied().unwrap_or_default();
+    let number = index + 1;
     ui.label(
-        egui::RichText::new(format!("line {}: {}", index + 1, code.trim()))
+        egui::RichText::new(t!("code_view.line", n = number, code = code.trim()))
             .monospace()
             .strong(),
     );
-    let (english, chinese) = explain(script, index);
-    ui.label(english);
-    ui.label(chinese);
+    for language in both_languages() {
+        ui.label(note(script, index, language));
+    }
 }
 
 #[cfg(test)]
@@ -653,16 +478,22 @@ mod tests {
         for script in [Script::Server, Script::Client] {
             for index in 0..lines(script).len() {
                 let (english, chinese) = explain(script, index);
+                // An unknown key would come back as the key itself.
+                let key = note_key(script, index);
                 assert!(!english.trim().is_empty(), "{script:?} line {index}");
+                assert_ne!(english, key, "{script:?} line {index} has no text");
                 assert!(
                     chinese
                         .chars()
                         .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
                     "{script:?} line {index} has no Chinese explanation"
                 );
-                assert_ne!((english, chinese), NO_LINE, "{script:?} line {index}");
+                assert_ne!(key, NO_LINE, "{script:?} line {index}");
             }
-            assert_eq!(explain(script, lines(script).len()), NO_LINE);
+            assert_eq!(
+                explain(script, lines(script).len()),
+                ("There is no such line.".into(), "没有这一行。".into())
+            );
         }
     }
 

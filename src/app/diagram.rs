@@ -10,9 +10,12 @@
 //! side's FIN and its ACK — which are drawn as inferred: the app does not
 //! capture packets in the window.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Local, Utc};
 use rust_i18n::t;
 
+use crate::net::CloseReason;
 use crate::net::calls::{Call, CallResult};
 use crate::net::capture::{Flags, Segment};
 use crate::net::lifecycle::{Role, between};
@@ -114,7 +117,7 @@ pub fn build(client: &[&NetEvent], server: &[&NetEvent]) -> Vec<Row> {
                 call: Call::Connect,
             } => rows.push(Row::Note {
                 lane,
-                text: "connect() called: the kernel sends SYN; the thread waits".to_owned(),
+                text: t!("diagram.note.connect_called").into_owned(),
                 time: event.time,
             }),
             EventKind::CallEnd {
@@ -127,7 +130,11 @@ pub fn build(client: &[&NetEvent], server: &[&NetEvent]) -> Vec<Row> {
                 }
                 rows.push(Row::Note {
                     lane,
-                    text: format!("connect() returned {result}: the handshake is done"),
+                    text: t!(
+                        "diagram.note.connect_returned",
+                        result = call_result(result)
+                    )
+                    .into_owned(),
                     time: event.time,
                 });
             }
@@ -137,8 +144,7 @@ pub fn build(client: &[&NetEvent], server: &[&NetEvent]) -> Vec<Row> {
             }
             EventKind::Accepted { .. } => rows.push(Row::Note {
                 lane,
-                text: "accept() returned this connection: the kernel had finished its handshake"
-                    .to_owned(),
+                text: t!("diagram.note.accepted").into_owned(),
                 time: event.time,
             }),
             EventKind::CallEnd {
@@ -146,7 +152,7 @@ pub fn build(client: &[&NetEvent], server: &[&NetEvent]) -> Vec<Row> {
                 result: CallResult::Bytes(0),
             } => rows.push(Row::Note {
                 lane,
-                text: "recv() returned 0 bytes: the other end's FIN arrived".to_owned(),
+                text: t!("diagram.note.recv_eof").into_owned(),
                 time: event.time,
             }),
             EventKind::CallEnd {
@@ -154,7 +160,7 @@ pub fn build(client: &[&NetEvent], server: &[&NetEvent]) -> Vec<Row> {
                 result: CallResult::Done,
             } => rows.push(Row::Note {
                 lane,
-                text: "shutdown(): no more sending; the kernel queues a FIN".to_owned(),
+                text: t!("diagram.note.shutdown").into_owned(),
                 time: event.time,
             }),
             EventKind::Sent { bytes } => rows.push(Row::Arrow {
@@ -164,12 +170,9 @@ pub fn build(client: &[&NetEvent], server: &[&NetEvent]) -> Vec<Row> {
             }),
             EventKind::FinQueued { behind } => {
                 let text = if *behind == 0 {
-                    "shutdown(): FIN sent; the other end is not reading (close hold)".to_owned()
+                    t!("diagram.note.fin_sent_held").into_owned()
                 } else {
-                    format!(
-                        "shutdown() with {behind} bytes still queued: the other end is not \
-                         reading, so the FIN waits behind them (close hold)"
-                    )
+                    t!("diagram.note.fin_queued_held", behind = behind).into_owned()
                 };
                 rows.push(Row::Note {
                     lane,
@@ -184,7 +187,7 @@ pub fn build(client: &[&NetEvent], server: &[&NetEvent]) -> Vec<Row> {
                     label: if *behind == 0 {
                         "FIN".to_owned()
                     } else {
-                        format!("{behind} bytes, then FIN")
+                        t!("diagram.arrow.bytes_then_fin", behind = behind).into_owned()
                     },
                     time: None,
                 });
@@ -203,9 +206,7 @@ pub fn build(client: &[&NetEvent], server: &[&NetEvent]) -> Vec<Row> {
             EventKind::Drained { bytes } => {
                 rows.push(Row::Note {
                     lane,
-                    text: format!(
-                        "stopped reading for the close hold, then read {bytes} bytes up to the FIN"
-                    ),
+                    text: t!("diagram.note.drained", bytes = bytes).into_owned(),
                     time: event.time,
                 });
                 let peer = lane.other() as usize;
@@ -221,7 +222,7 @@ pub fn build(client: &[&NetEvent], server: &[&NetEvent]) -> Vec<Row> {
             EventKind::Closed { reason } => {
                 rows.push(Row::Note {
                     lane,
-                    text: format!("close() ({reason})"),
+                    text: t!("diagram.note.closed", reason = close_reason(reason)).into_owned(),
                     time: event.time,
                 });
                 if wire.close_seen || fin_drawn[lane as usize] {
@@ -249,6 +250,35 @@ pub fn build(client: &[&NetEvent], server: &[&NetEvent]) -> Vec<Row> {
         }
     }
     elide_long_runs(rows)
+}
+
+/// Why a socket was closed, in the window's language (the words of
+/// `CloseReason`'s `Display` in English).
+fn close_reason(reason: &CloseReason) -> Cow<'static, str> {
+    match reason {
+        CloseReason::Exit => t!("diagram.reason.exit"),
+        CloseReason::Eof => t!("diagram.reason.eof"),
+        CloseReason::Reset => t!("diagram.reason.reset"),
+        CloseReason::Kicked => t!("diagram.reason.kicked"),
+        CloseReason::Timeout => t!("diagram.reason.timeout"),
+        CloseReason::ServerStopped => t!("diagram.reason.server_stopped"),
+        CloseReason::Disconnected => t!("diagram.reason.disconnected"),
+        CloseReason::ConnectFailed(why) => t!("diagram.reason.connect_failed", why = why),
+        CloseReason::Error(why) => t!("diagram.reason.error", why = why),
+    }
+}
+
+/// What a socket call returned, in the window's language (the words of
+/// `CallResult`'s `Display` in English).
+fn call_result(result: &CallResult) -> Cow<'static, str> {
+    match result {
+        CallResult::Done => t!("diagram.result.ok"),
+        CallResult::Peer(peer) => t!("diagram.result.peer", peer = peer),
+        CallResult::Bytes(0) => t!("diagram.result.eof"),
+        CallResult::Bytes(1) => t!("diagram.result.one_byte"),
+        CallResult::Bytes(n) => t!("diagram.result.bytes", n = n),
+        CallResult::Failed(why) => t!("diagram.result.failed", why = why),
+    }
 }
 
 /// Runs of plain data segments and ACKs longer than this are shortened.
@@ -309,8 +339,7 @@ fn elide_long_runs(rows: Vec<Row>) -> Vec<Row> {
 /// not captured): each side's short state beside the segment that starts
 /// it, inferred unless it was seen (a held SYN_SENT).
 fn inferred_handshake(rows: &mut Vec<Row>, last: &mut [TcpState; 2]) {
-    let why = "Too short to observe on loopback: connect() puts the client in it when \
-               it sends SYN, and the server's kernel when it answers SYN+ACK.";
+    let why = t!("diagram.why.handshake");
     let handshake = [
         (Some((Lane::Client, TcpState::SynSent)), Lane::Client, "SYN"),
         (
@@ -328,7 +357,7 @@ fn inferred_handshake(rows: &mut Vec<Row>, last: &mut [TcpState; 2]) {
                 lane,
                 state,
                 time: None,
-                why: Some(why.to_owned()),
+                why: Some(why.clone().into_owned()),
             });
             last[lane as usize] = state;
         }
@@ -415,11 +444,9 @@ impl Wire {
                 lane: from,
                 state,
                 time: None,
-                why: Some(format!(
-                    "Sending {} puts this socket in {state}; on loopback the answer comes within \
-                     microseconds, too soon to observe.",
-                    segment.flags
-                )),
+                why: Some(
+                    t!("diagram.why.sending", flags = segment.flags, state = state).into_owned(),
+                ),
             });
             last[from as usize] = state;
         }
@@ -431,12 +458,7 @@ impl Wire {
         if segment.payload_len > 0 {
             label.push_str(&format!(" len={}", segment.payload_len));
         }
-        let detail = format!(
-            "Captured on the wire: {}\n\nseq and ack are shown relative to each side's first \
-             sequence number (the one its SYN chose at random), so the handshake reads 0, 0/1, \
-             1/1. A SYN or FIN counts as one byte: its ACK is seq + 1.",
-            segment
-        );
+        let detail = t!("diagram.segment_detail", segment = segment).into_owned();
         rows.push(Row::Segment {
             from,
             label,
@@ -477,10 +499,7 @@ fn observed(
             lane,
             state: inferred,
             time: None,
-            why: Some(format!(
-                "Too short to observe; the TCP state machine passes through it between {} and {state}.",
-                last[index]
-            )),
+            why: Some(t!("diagram.why.between", from = last[index], to = state).into_owned()),
         });
     }
     rows.push(Row::State {
@@ -511,16 +530,12 @@ pub fn ui(ui: &mut egui::Ui, rows: &[Row], client_title: &str, server_title: &st
         link: ui.visuals().hyperlink_color,
         wire: ui.visuals().warn_fg_color,
     };
+    let hovers = Hovers {
+        inferred: t!("diagram.inferred_arrow"),
+        elided: t!("diagram.elided_hover"),
+    };
     let row_height = ui.text_style_height(&egui::TextStyle::Monospace) + 4.0;
-    ui.label(
-        egui::RichText::new(
-            "Grey italics and dashed arrows are inferred: too short to observe, or sent by \
-             the kernel without being captured (hover for why). The rest is real; heavy \
-             arrows are segments captured on the wire.",
-        )
-        .weak()
-        .small(),
-    );
+    ui.label(egui::RichText::new(t!("diagram.legend")).weak().small());
     TableBuilder::new(ui)
         .id_salt(("diagram", client_title))
         .striped(true)
@@ -547,7 +562,7 @@ pub fn ui(ui: &mut egui::Ui, rows: &[Row], client_title: &str, server_title: &st
             // diagram reads from the handshake down.
             for row in rows {
                 body.row(row_height, |mut table_row| {
-                    for cell in cells(row, &colors) {
+                    for cell in cells(row, &colors, &hovers) {
                         table_row.col(|ui| {
                             if let Some((text, hover)) = cell {
                                 let label = ui.label(text);
@@ -570,10 +585,18 @@ struct Colors {
     wire: egui::Color32,
 }
 
+/// The hover texts every row of a kind shares, looked up once a frame.
+struct Hovers {
+    /// Of an inferred arrow.
+    inferred: Cow<'static, str>,
+    /// Of an elided run of segments.
+    elided: Cow<'static, str>,
+}
+
 type Cell = Option<(egui::RichText, Option<String>)>;
 
 /// The four cells of a row: time, client lane, between, server lane.
-fn cells(row: &Row, colors: &Colors) -> [Cell; 4] {
+fn cells(row: &Row, colors: &Colors, hovers: &Hovers) -> [Cell; 4] {
     let time_cell = |time: &Option<DateTime<Utc>>| -> Cell {
         time.map(|t| {
             let text = t.with_timezone(&Local).format("%H:%M:%S%.3f").to_string();
@@ -616,10 +639,7 @@ fn cells(row: &Row, colors: &Colors) -> [Cell; 4] {
             let (text, hover) = if inferred {
                 (
                     egui::RichText::new(arrow).color(colors.weak),
-                    Some(
-                        "Sent by the kernel on its own; not captured, so drawn from the TCP state machine."
-                            .to_owned(),
-                    ),
+                    Some(hovers.inferred.clone().into_owned()),
                 )
             } else {
                 (
@@ -634,17 +654,14 @@ fn cells(row: &Row, colors: &Colors) -> [Cell; 4] {
             bytes,
             time,
         } => {
-            let text = egui::RichText::new(format!(
-                "┄┄ {segments} more segments: {bytes} bytes of data and their ACKs ┄┄"
-            ))
-            .monospace()
-            .color(colors.wire);
-            let hover = "A long run of plain data segments and acknowledgements, shortened: \
-                         the first and last ones are drawn around it.";
+            let text =
+                egui::RichText::new(t!("diagram.elided", segments = segments, bytes = bytes))
+                    .monospace()
+                    .color(colors.wire);
             [
                 time_cell(&Some(*time)),
                 None,
-                Some((text, Some(hover.to_owned()))),
+                Some((text, Some(hovers.elided.clone().into_owned()))),
                 None,
             ]
         }
@@ -730,6 +747,40 @@ mod tests {
                 },
             },
         )
+    }
+
+    /// In English, a translated reason or result reads exactly as the
+    /// network layer's own `Display` (which the transcript and the
+    /// terminal show).
+    #[test]
+    fn reasons_and_results_read_as_their_display_in_english() {
+        let why = || "Connection refused (os error 111)".to_owned();
+        for reason in [
+            CloseReason::Exit,
+            CloseReason::Eof,
+            CloseReason::Reset,
+            CloseReason::Kicked,
+            CloseReason::Timeout,
+            CloseReason::ServerStopped,
+            CloseReason::Disconnected,
+            CloseReason::ConnectFailed(why()),
+            CloseReason::Error(why()),
+        ] {
+            assert_eq!(
+                t!("diagram.note.closed", reason = close_reason(&reason)),
+                format!("close() ({reason})")
+            );
+        }
+        for result in [
+            CallResult::Done,
+            CallResult::Peer("127.0.0.1:40000".parse().unwrap()),
+            CallResult::Bytes(0),
+            CallResult::Bytes(1),
+            CallResult::Bytes(1024),
+            CallResult::Failed(why()),
+        ] {
+            assert_eq!(call_result(&result), result.to_string());
+        }
     }
 
     #[test]
