@@ -12,6 +12,9 @@
 //! | [`client_tabs`], [`client_tab`] | the tab strip; one client's dialogue |
 //! | [`transcript_view`] | every event, merged or per connection |
 //! | [`diagram`] | one connection's sequence diagram: lanes, states, arrows |
+//! | [`presenter`] | the language switch, the View menu, keyboard shortcuts, the help overlay |
+//! | [`settings`] | what is remembered across runs (eframe persistence) |
+//! | [`bytes_view`] | bytes shown as UTF-8 or GBK, and the hex view |
 //! | [`save`] | Save… (native dialog, on a worker thread) and Quick save |
 //! | [`follow`] | where each thread is: its socket call and its line of code |
 //! | [`lang`] | the UI language (English, 简体中文); every string is in `assets/locales/` |
@@ -21,6 +24,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bytes_view;
 pub mod client_tab;
 pub mod client_tabs;
 pub mod code_view;
@@ -30,8 +34,10 @@ pub mod fonts;
 pub mod lang;
 pub mod load_panel;
 pub mod playground;
+pub mod presenter;
 pub mod save;
 pub mod server_panel;
+pub mod settings;
 pub mod tcp_view;
 pub mod threads;
 pub mod transcript_view;
@@ -70,10 +76,14 @@ pub fn run() -> ExitCode {
         "TCP Playground",
         options,
         Box::new(|cc| {
+            // The remembered settings, or on a first run the defaults in
+            // the system's language.
+            let settings = settings::Settings::remembered(cc.storage);
             Ok(Box::new(PlaygroundApp::new(
                 &cc.egui_ctx,
                 AppOptions {
                     started,
+                    settings,
                     ..AppOptions::default()
                 },
             )))

@@ -23,8 +23,10 @@ use super::client_tabs::ClientTabs;
 use super::follow::Follow;
 use super::fonts;
 use super::load_panel::{LoadAction, LoadPanel};
+use super::presenter::{self, Action, ViewChange};
 use super::save::{FileChooser, NativeDialog, SaveOutcome, Saver, default_save_folder};
-use super::server_panel::ServerPanel;
+use super::server_panel::{ServerPanel, Status};
+use super::settings::Settings;
 use super::threads::ThreadRow;
 use super::transcript_view::TranscriptView;
 use crate::net::capture::SegmentRecorder;
@@ -47,6 +49,8 @@ pub struct AppOptions {
     pub save_folder: PathBuf,
     /// When the program started, to log how long the first frame took.
     pub started: Instant,
+    /// The settings to start with (the remembered ones, in the window).
+    pub settings: Settings,
 }
 
 impl Default for AppOptions {
@@ -55,6 +59,7 @@ impl Default for AppOptions {
             file_chooser: Arc::new(NativeDialog),
             save_folder: default_save_folder(),
             started: Instant::now(),
+            settings: Settings::default(),
         }
     }
 }
@@ -73,6 +78,11 @@ pub struct PlaygroundApp {
     /// The Load panel and the bots it runs.
     pub load: LoadPanel,
     saver: Saver,
+    /// Language, look and the server fields, as last applied; the zoom
+    /// and the fields are read back from egui and the panel when saved.
+    settings: Settings,
+    /// True while the help overlay is shown.
+    help_open: bool,
     stats: FrameStats,
     /// Until the first frame: when the program started.
     first_frame_from: Option<Instant>,
@@ -152,7 +162,7 @@ impl PlaygroundApp {
             tx,
             Arc::new(move || waker_ctx.request_repaint_after(REPAINT_DELAY)),
         );
-        PlaygroundApp {
+        let mut app = PlaygroundApp {
             events,
             sender,
             ctx: ctx.clone(),
@@ -161,15 +171,88 @@ impl PlaygroundApp {
             transcript: TranscriptView::default(),
             load: LoadPanel::default(),
             saver: Saver::new(options.file_chooser, options.save_folder),
+            settings: options.settings.clone(),
+            help_open: false,
             stats: FrameStats::default(),
             first_frame_from: Some(options.started),
             watcher: None,
             states_unavailable: None,
             segments: None,
             segments_unavailable: None,
+        };
+        app.use_settings(options.settings);
+        app.with_watcher().with_segments()
+    }
+
+    /// The settings as they are now: the look as last chosen, the zoom as
+    /// egui has it (Ctrl + and Ctrl − change it directly), the server
+    /// fields as typed.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            zoom: self.ctx.zoom_factor(),
+            bind_address: self.server.address.clone(),
+            port: self.server.port.clone(),
+            pace_ms: self.server.pace_ms,
+            backlog: self.server.backlog,
+            max_clients: self.server.max_clients,
+            idle_timeout_s: self.server.idle_timeout_s,
+            ..self.settings.clone()
         }
-        .with_watcher()
-        .with_segments()
+    }
+
+    /// Makes `settings` the window's: its look, and the server fields
+    /// (a running server keeps running with the values it started with).
+    pub fn use_settings(&mut self, settings: Settings) {
+        settings.apply_look(&self.ctx);
+        settings.apply_zoom(&self.ctx);
+        self.server.address = settings.bind_address.clone();
+        self.server.port = settings.port.clone();
+        self.server.pace_ms = settings.pace_ms;
+        self.server.backlog = settings.backlog;
+        self.server.max_clients = settings.max_clients;
+        self.server.idle_timeout_s = settings.idle_timeout_s;
+        self.settings = settings;
+    }
+
+    /// True while the help overlay is shown.
+    pub fn help_open(&self) -> bool {
+        self.help_open
+    }
+
+    /// Does what a shortcut (or its menu entry) asks.
+    pub fn act(&mut self, action: Action) {
+        match action {
+            Action::NewClient => self.new_client(),
+            Action::CloseTab => {
+                let shown = self.clients.selected().map(|tab| tab as *const ClientTab);
+                if let Some(index) = self
+                    .clients
+                    .tabs()
+                    .iter()
+                    .position(|tab| Some(tab as *const ClientTab) == shown)
+                {
+                    self.clients.close(index);
+                }
+            }
+            Action::StartStopServer => match self.server.status() {
+                Status::Listening(_) => self.server.stop(),
+                Status::Stopping => {}
+                _ => self.server.start(&self.sender),
+            },
+            Action::NextStep => self.server.next_step(),
+            Action::Save => {
+                if !self.saver.is_busy() {
+                    self.save_with_dialog();
+                }
+            }
+            Action::QuickSave => {
+                if !self.saver.is_busy() {
+                    self.quick_save();
+                }
+            }
+            Action::ToggleLoad => self.load.open = !self.load.open,
+            Action::Help => self.help_open = !self.help_open,
+        }
     }
 
     /// Starts capturing segments, or notes why it cannot (no privilege:
@@ -337,36 +420,58 @@ impl PlaygroundApp {
         ui.horizontal(|ui| {
             ui.heading("TCP Playground");
             ui.separator();
+            let ctx = ui.ctx().clone();
+            let keys = |action: Action| action.keys(&ctx);
             if ui
-                .button("New client")
-                .on_hover_text("Open a client tab; it connects to the running server")
+                .button(t!("toolbar.new_client"))
+                .on_hover_text(t!(
+                    "toolbar.new_client_hint",
+                    keys = keys(Action::NewClient)
+                ))
                 .clicked()
             {
                 self.new_client();
             }
             ui.separator();
-            ui.toggle_value(&mut self.load.open, "Load")
-                .on_hover_text("Bots: many clients at once, with live rate and latency");
+            ui.toggle_value(&mut self.load.open, t!("toolbar.load"))
+                .on_hover_text(t!("toolbar.load_hint", keys = keys(Action::ToggleLoad)));
             ui.separator();
             let idle = !self.saver.is_busy();
             if ui
-                .add_enabled(idle, egui::Button::new("Save…"))
-                .on_hover_text("Save the transcript as .txt, .jsonl or .csv")
+                .add_enabled(idle, egui::Button::new(t!("toolbar.save")))
+                .on_hover_text(t!("toolbar.save_hint", keys = keys(Action::Save)))
                 .clicked()
             {
                 self.save_with_dialog();
             }
             if ui
-                .add_enabled(idle, egui::Button::new("Quick save"))
-                .on_hover_text(format!(
-                    "Save as text into {} without a dialog",
-                    self.saver.folder().display()
+                .add_enabled(idle, egui::Button::new(t!("toolbar.quick_save")))
+                .on_hover_text(t!(
+                    "toolbar.quick_save_hint",
+                    folder = self.saver.folder().display(),
+                    keys = keys(Action::QuickSave)
                 ))
                 .clicked()
             {
                 self.quick_save();
             }
             self.save_status_ui(ui);
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui
+                    .button(t!("help.button"))
+                    .on_hover_text(keys(Action::Help))
+                    .clicked()
+                {
+                    self.help_open = true;
+                }
+                let change = presenter::view_menu(ui, &mut self.settings)
+                    .or(presenter::language_ui(ui, &mut self.settings));
+                match change {
+                    Some(ViewChange::Look) => self.settings.apply_look(ui.ctx()),
+                    Some(ViewChange::Reset) => self.use_settings(Settings::first_run()),
+                    None => {}
+                }
+            });
         });
     }
 
@@ -386,18 +491,21 @@ impl PlaygroundApp {
 
     fn save_status_ui(&self, ui: &mut egui::Ui) {
         if self.saver.is_busy() {
-            ui.label("Saving…");
+            ui.label(t!("toolbar.saving"));
             return;
         }
         match self.saver.last() {
             Some(SaveOutcome::Saved { path, events }) => {
-                ui.label(format!("Saved {events} events to {}", path.display()));
+                ui.label(t!("toolbar.saved", events = events, path = path.display()));
             }
             Some(SaveOutcome::Cancelled) => {
-                ui.label("Save cancelled");
+                ui.label(t!("toolbar.save_cancelled"));
             }
             Some(SaveOutcome::Failed(why)) => {
-                ui.colored_label(ui.visuals().error_fg_color, format!("Not saved: {why}"));
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    t!("toolbar.not_saved", why = why),
+                );
             }
             None => {}
         }
@@ -460,7 +568,10 @@ fn diagram_for(
 }
 
 impl eframe::App for PlaygroundApp {
-    fn logic(&mut self, _ctx: &egui::Context, frame: &mut eframe::Frame) {
+    fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
+        for action in presenter::pressed(ctx) {
+            self.act(action);
+        }
         let applied = self.drain_events();
         self.stats.count(applied as u64, frame.info().cpu_usage);
         if let Some(wait) = self.server.slow_motion_tick(self.clients.held_count()) {
@@ -522,7 +633,8 @@ impl eframe::App for PlaygroundApp {
         // The Load panel floats above the others, so opening it squeezes
         // nothing; it can be moved, collapsed and closed.
         let mut open = self.load.open;
-        egui::Window::new("Load")
+        egui::Window::new(t!("toolbar.load"))
+            .id(egui::Id::unique("load window"))
             .open(&mut open)
             .default_width(380.0)
             .default_height(640.0)
@@ -532,5 +644,11 @@ impl eframe::App for PlaygroundApp {
                 egui::ScrollArea::vertical().show(ui, |ui| self.load_ui(ui));
             });
         self.load.open = open;
+        presenter::help_ui(ui.ctx(), &mut self.help_open);
+    }
+
+    /// Remembers the settings (eframe calls this now and then, and on exit).
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.settings().store(storage);
     }
 }

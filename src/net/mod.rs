@@ -40,7 +40,7 @@ pub mod sys;
 pub mod tcp_state;
 pub mod watch;
 
-pub use bytes::Bytes;
+pub use bytes::{Bytes, TextEncoding};
 pub use client::{Client, ClientCommand};
 pub use config::{ClientConfig, ConfigError, ServerConfig};
 pub use error::NetError;
