@@ -6,6 +6,10 @@
 //! of these for one thread, so a panel can say "waiting in recv()" and the
 //! code view can highlight `data = conn.recv(1024)`.
 
+use std::borrow::Cow;
+
+use rust_i18n::t;
+
 use crate::net::calls::{Call, CallResult};
 use crate::net::protocol::{GOOD_BYE, HELLO_PREFIX, PROMPT, WELCOME};
 use crate::net::{EventKind, ServerMessage};
@@ -68,13 +72,18 @@ impl Follow {
     }
 
     /// Where the thread is, in a few words: "waiting in recv()",
-    /// "recv() returned 9 bytes".
+    /// "recv() returned 9 bytes" (in the language in use; the call's name
+    /// is the code's, in every language).
     pub fn describe(&self) -> String {
         match &self.call {
             None => "…".to_owned(),
-            Some((call, None)) if call.blocks() => format!("waiting in {call}"),
-            Some((call, None)) => format!("in {call}"),
-            Some((call, Some(result))) => format!("{call} returned {result}"),
+            Some((call, None)) if call.blocks() => {
+                t!("follow.waiting_in", call = call).into_owned()
+            }
+            Some((call, None)) => t!("follow.in_call", call = call).into_owned(),
+            Some((call, Some(result))) => {
+                t!("follow.returned", call = call, result = result_text(result)).into_owned()
+            }
         }
     }
 
@@ -164,6 +173,19 @@ impl Follow {
             }
             _ => None,
         }
+    }
+}
+
+/// What a call returned, in the language in use (in English, the result's
+/// own `Display`; the system's words of an error stay as they are).
+fn result_text(result: &CallResult) -> Cow<'static, str> {
+    match result {
+        CallResult::Done => t!("follow.result.ok"),
+        CallResult::Peer(peer) => t!("follow.result.peer", peer = peer),
+        CallResult::Bytes(0) => t!("follow.result.eof"),
+        CallResult::Bytes(1) => t!("follow.result.one_byte"),
+        CallResult::Bytes(n) => t!("follow.result.bytes", count = n),
+        CallResult::Failed(why) => t!("follow.result.failed", why = why),
     }
 }
 
@@ -268,6 +290,36 @@ mod tests {
         });
         f.apply(&start(Call::Recv));
         assert_eq!(f.spot(), Some(Spot::RecvPrompt));
+    }
+
+    /// The English of each call result is the result's own `Display`
+    /// (what the transcript saves), word for word.
+    #[test]
+    fn call_results_in_english_match_their_display() {
+        let peer: std::net::SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let why = "Broken pipe (os error 32)";
+        for (result, english) in [
+            (CallResult::Done, t!("follow.result.ok", locale = "en")),
+            (
+                CallResult::Peer(peer),
+                t!("follow.result.peer", locale = "en", peer = peer),
+            ),
+            (CallResult::Bytes(0), t!("follow.result.eof", locale = "en")),
+            (
+                CallResult::Bytes(1),
+                t!("follow.result.one_byte", locale = "en"),
+            ),
+            (
+                CallResult::Bytes(9),
+                t!("follow.result.bytes", locale = "en", count = 9),
+            ),
+            (
+                CallResult::Failed(why.into()),
+                t!("follow.result.failed", locale = "en", why = why),
+            ),
+        ] {
+            assert_eq!(english, result.to_string());
+        }
     }
 
     #[test]

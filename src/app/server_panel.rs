@@ -10,11 +10,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Local;
+use rust_i18n::t;
 
 use super::follow::{Follow, Role};
 use super::tcp_view::TcpView;
-use super::threads::{TableAction, ThreadTable};
-use crate::net::config::{parse_bind_ip, parse_port};
+use super::threads::{TableAction, ThreadTable, close_reason_text};
+use crate::net::config::{ConfigError, parse_bind_ip, parse_port};
 use crate::net::gate::StepGate;
 use crate::net::{EventKind, EventSender, NetEvent, Origin, Server, ServerConfig};
 
@@ -34,11 +35,39 @@ pub enum Status {
     Failed(String),
 }
 
+/// What is wrong with the bind address or the port, shown under it.
+#[derive(Clone, Debug)]
+enum FieldError {
+    /// The field could not be parsed (translated when drawn).
+    Config(ConfigError),
+    /// The system refused it (e.g. port in use), in its own words.
+    System(String),
+}
+
+impl FieldError {
+    /// The error in the language in use.
+    fn text(&self) -> String {
+        match self {
+            FieldError::Config(ConfigError::BadPort(text)) => {
+                t!("server.error_bad_port", text = text).into_owned()
+            }
+            FieldError::Config(ConfigError::BadAddress(text)) => {
+                t!("server.error_bad_address", text = text).into_owned()
+            }
+            // Not given by `parse_bind_ip` or `parse_port`.
+            FieldError::Config(other) => other.to_string(),
+            FieldError::System(message) => message.clone(),
+        }
+    }
+}
+
 /// One line of the server's console, with its local time.
 pub struct ConsoleLine {
     /// `HH:MM:SS.mmm`
     pub time: String,
-    /// The tutorial's words.
+    /// The tutorial's words (its `print()`s stay in English, as in its
+    /// code); what the window adds is in the language in use when the line
+    /// was printed, as in a terminal.
     pub text: String,
 }
 
@@ -60,8 +89,8 @@ pub struct ServerPanel {
     accept_paused: bool,
     /// True while new connections are held in SYN_RECV (deferred accept).
     hold_syn_recv: bool,
-    address_error: Option<String>,
-    port_error: Option<String>,
+    address_error: Option<FieldError>,
+    port_error: Option<FieldError>,
     server: Option<Server>,
     status: Status,
     threads: ThreadTable,
@@ -163,8 +192,8 @@ impl ServerPanel {
     pub fn start(&mut self, events: &EventSender) {
         let ip = parse_bind_ip(&self.address);
         let port = parse_port(&self.port);
-        self.address_error = ip.as_ref().err().map(ToString::to_string);
-        self.port_error = port.as_ref().err().map(ToString::to_string);
+        self.address_error = ip.as_ref().err().cloned().map(FieldError::Config);
+        self.port_error = port.as_ref().err().cloned().map(FieldError::Config);
         let (Ok(ip), Ok(port)) = (ip, port) else {
             return;
         };
@@ -187,7 +216,7 @@ impl ServerPanel {
             Err(e) => {
                 let message = e.to_string();
                 if message.starts_with("port") {
-                    self.port_error = Some(message.clone());
+                    self.port_error = Some(FieldError::System(message.clone()));
                 }
                 self.status = Status::Failed(message);
             }
@@ -236,7 +265,7 @@ impl ServerPanel {
             self.hold_syn_recv = false;
             self.console.push(ConsoleLine {
                 time: Local::now().format("%H:%M:%S%.3f").to_string(),
-                text: format!("Error: {e}"),
+                text: t!("server.console_error", message = e).into_owned(),
             });
         }
     }
@@ -340,23 +369,30 @@ impl ServerPanel {
         let line = match (&event.origin, &event.kind) {
             (Origin::Listener, EventKind::Listening { addr }) => {
                 self.status = Status::Listening(*addr);
-                Some(format!("Waiting for connection... (on {addr})"))
+                Some(t!("server.console_waiting", addr = addr).into_owned())
             }
             (Origin::Listener, EventKind::Stopped) => {
                 self.status = Status::Stopped;
                 self.server = None;
-                Some("Server stopped".to_owned())
+                Some(t!("server.console_stopped").into_owned())
             }
-            (_, EventKind::Error { message }) => Some(format!("Error: {message}")),
+            (_, EventKind::Error { message }) => {
+                Some(t!("server.console_error", message = message).into_owned())
+            }
             (_, EventKind::Rejected { peer, why }) => {
-                Some(format!("Refused connection from {peer}: {why}"))
+                Some(t!("server.console_refused", peer = peer, why = why).into_owned())
             }
+            // The tutorial's own `print()`, word for word in every
+            // language, like the Python code it comes from.
             (_, EventKind::Accepted { peer, .. }) => {
                 Some(format!("Accept new connection from {peer}"))
             }
             (Origin::ServerConn(id), EventKind::Closed { reason }) => {
                 let peer = self.threads.row(*id).map(|r| r.peer);
-                peer.map(|peer| format!("Connection from {peer} is closed ({reason})"))
+                peer.map(|peer| {
+                    let reason = close_reason_text(reason);
+                    t!("server.console_closed", peer = peer, reason = reason).into_owned()
+                })
             }
             _ => None,
         };
@@ -372,19 +408,19 @@ impl ServerPanel {
 
     /// Draws the panel.
     pub fn ui(&mut self, ui: &mut egui::Ui, events: &EventSender) {
-        ui.heading("Server");
+        ui.heading(t!("server.heading"));
         self.settings_ui(ui);
         ui.horizontal(|ui| {
             let running = self.server.is_some();
             if running {
                 let stopping = self.status == Status::Stopping;
                 if ui
-                    .add_enabled(!stopping, egui::Button::new("Stop"))
+                    .add_enabled(!stopping, egui::Button::new(t!("server.stop")))
                     .clicked()
                 {
                     self.stop();
                 }
-            } else if ui.button("Start").clicked() {
+            } else if ui.button(t!("server.start")).clicked() {
                 self.start(events);
             }
             self.status_ui(ui);
@@ -392,20 +428,20 @@ impl ServerPanel {
         self.step_mode_ui(ui);
         ui.separator();
         ui.horizontal(|ui| {
-            ui.strong(format!(
-                "Client threads: {} open",
-                self.threads.open_count()
+            ui.strong(t!(
+                "server.client_threads_open",
+                count = self.threads.open_count()
             ));
             if ui
                 .add_enabled(
                     self.threads.open_count() > 0,
-                    egui::Button::new("Close all"),
+                    egui::Button::new(t!("server.close_all")),
                 )
                 .clicked()
             {
                 self.close_all();
             }
-            if ui.button("Clear closed").clicked() {
+            if ui.button(t!("server.clear_closed")).clicked() {
                 self.threads.clear_closed();
             }
         });
@@ -422,7 +458,7 @@ impl ServerPanel {
             self.kick(id);
         }
         ui.separator();
-        ui.strong("Console");
+        ui.strong(t!("server.console"));
         self.console_ui(ui);
     }
 
@@ -430,42 +466,32 @@ impl ServerPanel {
         ui.horizontal(|ui| {
             let mut on = self.step_mode;
             if ui
-                .checkbox(&mut on, "Step mode")
-                .on_hover_text(
-                    "Hold every client thread before each send() and close() until you press \
-                     Next step, so a class can follow the dialogue one message at a time.",
-                )
+                .checkbox(&mut on, t!("server.step_mode"))
+                .on_hover_text(t!("server.step_mode_hover"))
                 .changed()
             {
                 self.set_step_mode(on);
             }
             let mut slow = self.slow_motion.is_some();
             if ui
-                .checkbox(&mut slow, "Slow motion")
-                .on_hover_text(
-                    "Step mode with a step every half second: the short states of a \
-                     connection (CLOSE_WAIT, FIN_WAIT_2) last long enough to watch.",
-                )
+                .checkbox(&mut slow, t!("server.slow_motion"))
+                .on_hover_text(t!("server.slow_motion_hover"))
                 .changed()
             {
                 self.set_slow_motion(slow);
             }
             let held = self.threads.held_count() + self.clients_held;
             if ui
-                .add_enabled(held > 0, egui::Button::new("Next step"))
-                .on_hover_text("Let the thread that has waited longest take its step")
+                .add_enabled(held > 0, egui::Button::new(t!("server.next_step")))
+                .on_hover_text(t!("server.next_step_hover"))
                 .clicked()
             {
                 self.next_step();
             }
             let mut paused = self.accept_paused;
             if ui
-                .checkbox(&mut paused, "Pause accept()")
-                .on_hover_text(
-                    "Stop calling accept(): the kernel still completes handshakes and queues \
-                     the connections (ESTABLISHED, yet no thread serves them); once the \
-                     backlog queue is full, new clients wait in SYN_SENT.",
-                )
+                .checkbox(&mut paused, t!("server.pause_accept"))
+                .on_hover_text(t!("server.pause_accept_hover"))
                 .changed()
             {
                 self.set_accept_paused(paused);
@@ -474,12 +500,8 @@ impl ServerPanel {
             if cfg!(target_os = "linux") {
                 let mut hold = self.hold_syn_recv;
                 if ui
-                    .checkbox(&mut hold, "Hold SYN_RECV")
-                    .on_hover_text(
-                        "Deferred accept (TCP_DEFER_ACCEPT): the server's kernel ignores the \
-                         client's final ACK for about 3 s, so the server's end of each new \
-                         connection stays in SYN_RECV while the client is already ESTABLISHED.",
-                    )
+                    .checkbox(&mut hold, t!("server.hold_syn_recv"))
+                    .on_hover_text(t!("server.hold_syn_recv_hover"))
                     .changed()
                 {
                     self.set_hold_syn_recv(hold);
@@ -487,23 +509,17 @@ impl ServerPanel {
             }
             let mut hold = self.hold_close();
             if ui
-                .checkbox(&mut hold, "Hold FIN")
-                .on_hover_text(
-                    "Close with unsent data: at the end of each dialogue, each end leaves the \
-                     other's last bytes unread for 2 s. The closing side's FIN waits behind \
-                     bytes it cannot send yet, so it stays in FIN_WAIT_1 (closed first) or \
-                     LAST_ACK (closed second). The extra bytes are dots, sent only after the \
-                     dialogue has ended.",
-                )
+                .checkbox(&mut hold, t!("server.hold_fin"))
+                .on_hover_text(t!("server.hold_fin_hover"))
                 .changed()
             {
                 self.set_hold_close(hold);
             }
             if self.step_mode {
                 ui.label(match held {
-                    0 => "nothing waiting".to_owned(),
-                    1 => "1 waiting".to_owned(),
-                    n => format!("{n} waiting"),
+                    0 => t!("server.nothing_waiting"),
+                    1 => t!("server.one_waiting"),
+                    n => t!("server.n_waiting", count = n),
                 });
             }
         });
@@ -515,73 +531,58 @@ impl ServerPanel {
             .num_columns(2)
             .spacing([8.0, 4.0])
             .show(ui, |ui| {
-                let label = ui.label("Bind address");
+                let label = ui.label(t!("server.bind_address"));
                 ui.add_enabled(
                     editable,
                     egui::TextEdit::singleline(&mut self.address).desired_width(140.0),
                 )
                 .labelled_by(label.id)
-                .on_hover_text(
-                    "127.0.0.1 keeps the server on this machine; 0.0.0.0 opens it to the network",
-                );
+                .on_hover_text(t!("server.bind_address_hover"));
                 ui.end_row();
-                let label = ui.label("Port");
+                let label = ui.label(t!("server.port"));
                 ui.add_enabled(
                     editable,
                     egui::TextEdit::singleline(&mut self.port).desired_width(70.0),
                 )
                 .labelled_by(label.id)
-                .on_hover_text("0 lets the system pick a free port");
+                .on_hover_text(t!("server.port_hover"));
                 ui.end_row();
-                let label = ui.label("Backlog");
+                let label = ui.label(t!("server.backlog"));
                 ui.horizontal(|ui| {
                     ui.add_enabled(
                         editable,
                         egui::DragValue::new(&mut self.backlog).range(0..=4096),
                     )
                     .labelled_by(label.id)
-                    .on_hover_text(
-                        "The backlog of listen(): how many finished handshakes may wait for \
-                         accept(). The tutorial uses 5; with 0, Linux queues one.",
-                    );
-                    let label = ui.label("Max clients");
+                    .on_hover_text(t!("server.backlog_hover"));
+                    let label = ui.label(t!("server.max_clients"));
                     ui.add_enabled(
                         editable,
                         egui::DragValue::new(&mut self.max_clients).range(1..=100_000),
                     )
                     .labelled_by(label.id)
-                    .on_hover_text(
-                        "The most clients served at once; one more is told the server is busy \
-                         and closed, so a storm of connections cannot take everyone's threads.",
-                    );
+                    .on_hover_text(t!("server.max_clients_hover"));
                 });
                 ui.end_row();
-                let label = ui.label("Pacing");
+                let label = ui.label(t!("server.pacing"));
                 ui.horizontal(|ui| {
                     ui.add_enabled(
                         editable,
                         egui::DragValue::new(&mut self.pace_ms)
                             .range(0..=1000)
-                            .suffix(" ms"),
+                            .suffix(t!("server.suffix_ms")),
                     )
                     .labelled_by(label.id)
-                    .on_hover_text(
-                        "Pause before each prompt, so clients that treat one recv() as one \
-                         message get each message separately. 0 sends reply and prompt in one \
-                         write.",
-                    );
-                    let label = ui.label("Idle timeout");
+                    .on_hover_text(t!("server.pacing_hover"));
+                    let label = ui.label(t!("server.idle_timeout"));
                     ui.add_enabled(
                         editable,
                         egui::DragValue::new(&mut self.idle_timeout_s)
                             .range(0..=86_400)
-                            .suffix(" s"),
+                            .suffix(t!("server.suffix_s")),
                     )
                     .labelled_by(label.id)
-                    .on_hover_text(
-                        "Close a client that sends nothing for this long, so a forgotten \
-                         connection does not keep its thread forever. 0: never (for demos).",
-                    );
+                    .on_hover_text(t!("server.idle_timeout_hover"));
                 });
                 ui.end_row();
             });
@@ -591,42 +592,37 @@ impl ServerPanel {
             .into_iter()
             .flatten()
         {
-            ui.colored_label(error_color, error);
+            ui.colored_label(error_color, error.text());
         }
         if let Ok(ip) = parse_bind_ip(&self.address)
             && !ip.is_loopback()
         {
-            ui.colored_label(
-                warn_color,
-                format!("Warning: {ip} makes the server reachable from other machines"),
-            );
+            ui.colored_label(warn_color, t!("server.warn_reachable", ip = ip));
         }
     }
 
     fn status_ui(&self, ui: &mut egui::Ui) {
         match &self.status {
             Status::Stopped => {
-                ui.label("Stopped");
+                ui.label(t!("server.stopped"));
             }
             Status::Listening(addr) if self.accept_paused => {
                 ui.colored_label(
                     ui.visuals().warn_fg_color,
-                    format!("accept() paused on {addr}: connections wait in the backlog queue"),
+                    t!("server.accept_paused_on", addr = addr),
                 );
             }
             Status::Listening(addr) => {
-                ui.label(format!("Waiting for connection... on {addr}"));
+                ui.label(t!("server.listening", addr = addr));
                 if let Some(tcp) = &self.listener_tcp {
                     ui.label(egui::RichText::new(tcp.text()).monospace().strong())
-                        .on_hover_text(
-                            "The listening socket's real TCP state, read from the kernel",
-                        );
+                        .on_hover_text(t!("server.listener_tcp_hover"));
                 }
                 ui.label(egui::RichText::new(self.listener_follow.describe()).monospace())
-                    .on_hover_text("The socket call the listener thread is in");
+                    .on_hover_text(t!("server.listener_call_hover"));
             }
             Status::Stopping => {
-                ui.label("Stopping…");
+                ui.label(t!("server.stopping"));
             }
             Status::Failed(message) => {
                 ui.colored_label(ui.visuals().error_fg_color, message);
@@ -647,5 +643,28 @@ impl ServerPanel {
                     );
                 }
             });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_i18n::t;
+
+    use crate::net::config::{parse_bind_ip, parse_port};
+
+    /// The English of the fields' errors is the `ConfigError`s' own
+    /// `Display`, word for word.
+    #[test]
+    fn field_errors_in_english_match_their_display() {
+        let port = parse_port("http").unwrap_err().to_string();
+        assert_eq!(
+            t!("server.error_bad_port", locale = "en", text = "http"),
+            port
+        );
+        let address = parse_bind_ip("nowhere").unwrap_err().to_string();
+        assert_eq!(
+            t!("server.error_bad_address", locale = "en", text = "nowhere"),
+            address
+        );
     }
 }

@@ -7,6 +7,8 @@
 
 use std::time::{Duration, Instant};
 
+use rust_i18n::t;
+
 use crate::net::EventKind;
 use crate::net::tcp_state::TcpState;
 
@@ -36,7 +38,8 @@ impl TcpView {
     }
 
     /// `ESTABLISHED`, or `TIME_WAIT 42 s` while the countdown runs, and
-    /// `CLOSED` once it has run out.
+    /// `CLOSED` once it has run out. State names are the kernel's, in every
+    /// language; only the unit is translated.
     pub fn text(&self) -> String {
         match self.time_wait_until {
             Some(until) => {
@@ -44,7 +47,8 @@ impl TcpView {
                 if left.is_zero() {
                     TcpState::Closed.name().to_owned()
                 } else {
-                    format!("{} {} s", self.state.name(), left.as_secs() + 1)
+                    let unit = t!("tcp_view.seconds");
+                    format!("{} {} {unit}", self.state.name(), left.as_secs() + 1)
                 }
             }
             None => self.state.name().to_owned(),

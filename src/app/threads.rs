@@ -10,11 +10,13 @@
 //! clients in view (and the table's memory does not grow with every
 //! dialogue a bot holds).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 
 use chrono::{DateTime, Local, Utc};
 use egui_extras::{Column, TableBuilder};
+use rust_i18n::t;
 
 use super::follow::{Follow, Role};
 use super::tcp_view::TcpView;
@@ -37,16 +39,41 @@ pub enum Step {
 }
 
 impl Step {
-    /// The step in a few words.
+    /// The step in a few words, in the language in use.
     pub fn describe(&self) -> String {
         match self {
-            Step::Connected => "connected".to_owned(),
-            Step::Greeted => "greeted".to_owned(),
-            Step::WaitingForName => "waiting for a name".to_owned(),
-            Step::SayingGoodBye => "saying good bye".to_owned(),
-            Step::Closed(reason) => format!("closed: {reason}"),
+            Step::Connected => t!("threads.step_connected").into_owned(),
+            Step::Greeted => t!("threads.step_greeted").into_owned(),
+            Step::WaitingForName => t!("threads.step_waiting_for_name").into_owned(),
+            Step::SayingGoodBye => t!("threads.step_saying_good_bye").into_owned(),
+            Step::Closed(reason) => {
+                t!("threads.step_closed", reason = close_reason_text(reason)).into_owned()
+            }
         }
     }
+}
+
+/// Why a connection closed, in the language in use (in English, the
+/// reason's own `Display`; the system's words of an error stay as they are).
+pub fn close_reason_text(reason: &CloseReason) -> Cow<'static, str> {
+    match reason {
+        CloseReason::Exit => t!("threads.close_reason.exit"),
+        CloseReason::Eof => t!("threads.close_reason.eof"),
+        CloseReason::Reset => t!("threads.close_reason.reset"),
+        CloseReason::Kicked => t!("threads.close_reason.kicked"),
+        CloseReason::Timeout => t!("threads.close_reason.timeout"),
+        CloseReason::ServerStopped => t!("threads.close_reason.server_stopped"),
+        CloseReason::Disconnected => t!("threads.close_reason.disconnected"),
+        CloseReason::ConnectFailed(why) => t!("threads.close_reason.connect_failed", why = why),
+        CloseReason::Error(why) => t!("threads.close_reason.error", why = why),
+    }
+}
+
+/// Puts `values` into a text looked up once with `t!`: its `%{name}`
+/// markers, as `t!` with arguments would (for rows, drawn by the hundred,
+/// that share one lookup).
+fn fill(template: &str, names: &[&str], values: &[String]) -> String {
+    rust_i18n::replace_patterns(template, names, values)
 }
 
 /// One client thread of the server.
@@ -280,14 +307,14 @@ impl ThreadTable {
             .column(Column::auto().at_least(44.0))
             .header(row_height, |mut header| {
                 for title in [
-                    "Thread",
-                    "Peer",
-                    "Step",
-                    "TCP state",
-                    "Call",
-                    "Names",
-                    "In / out",
-                    "",
+                    t!("threads.col_thread"),
+                    t!("threads.col_peer"),
+                    t!("threads.col_step"),
+                    t!("threads.col_tcp_state"),
+                    t!("threads.col_call"),
+                    t!("threads.col_names"),
+                    t!("threads.col_in_out"),
+                    Cow::Borrowed(""),
                 ] {
                     header.col(|ui| {
                         ui.strong(title);
@@ -295,6 +322,15 @@ impl ThreadTable {
                 }
             })
             .body(|body| {
+                // The texts of every row, looked up once per frame.
+                let accepted_at = t!("threads.accepted_at");
+                let next = t!("threads.next");
+                let tcp_hover = t!("threads.tcp_hover");
+                let call_hover = t!("threads.call_hover");
+                let no_names = t!("threads.no_names");
+                let bytes_hover = t!("threads.bytes_hover");
+                let kick = t!("threads.kick");
+                let kick_hover = t!("threads.kick_hover");
                 // The bots' row comes first, when there have been bots.
                 let group = usize::from(self.bots.accepted > 0);
                 body.rows(row_height, group + self.rows.len(), |mut row| {
@@ -311,14 +347,14 @@ impl ThreadTable {
                     row.col(|ui| {
                         let since = r.since.with_timezone(&Local).format("%H:%M:%S");
                         ui.label(text(r.thread.clone()).monospace())
-                            .on_hover_text(format!("accepted at {since}"));
+                            .on_hover_text(fill(&accepted_at, &["time"], &[since.to_string()]));
                     });
                     row.col(|ui| {
                         ui.label(text(r.peer.to_string()).monospace());
                     });
                     row.col(|ui| {
                         let step = match &r.held {
-                            Some(held) => format!("next: {held}"),
+                            Some(held) => fill(&next, &["step"], std::slice::from_ref(held)),
                             None => r.step.describe(),
                         };
                         let label = ui.label(text(step.clone()));
@@ -327,34 +363,42 @@ impl ThreadTable {
                     row.col(|ui| {
                         let tcp = r.tcp.map_or_else(|| "…".to_owned(), |t| t.text());
                         ui.label(egui::RichText::new(tcp).monospace())
-                            .on_hover_text("The socket's real TCP state, read from the kernel");
+                            .on_hover_text(&*tcp_hover);
                     });
                     row.col(|ui| {
                         let call = r.follow.describe();
-                        ui.label(text(call.clone()))
-                            .on_hover_text(format!("The socket call {} is in: {call}", r.thread));
+                        ui.label(text(call.clone())).on_hover_text(fill(
+                            &call_hover,
+                            &["thread", "call"],
+                            &[r.thread.clone(), call],
+                        ));
                     });
                     row.col(|ui| {
                         let all = r.names.join(", ");
                         ui.label(text(all.clone()))
                             .on_hover_text(if all.is_empty() {
-                                "no names yet".to_owned()
+                                no_names.to_string()
                             } else {
                                 all
                             });
                     });
                     row.col(|ui| {
                         ui.label(text(format!("{} / {}", r.bytes_in, r.bytes_out)))
-                            .on_hover_text(format!(
-                                "{} bytes received from the client, {} bytes sent to it",
-                                r.bytes_in, r.bytes_out
+                            .on_hover_text(fill(
+                                &bytes_hover,
+                                &["received", "sent"],
+                                &[r.bytes_in.to_string(), r.bytes_out.to_string()],
                             ));
                     });
                     row.col(|ui| {
                         if !r.is_closed()
                             && ui
-                                .small_button("Kick")
-                                .on_hover_text(format!("Close {} from the server side", r.thread))
+                                .small_button(&*kick)
+                                .on_hover_text(fill(
+                                    &kick_hover,
+                                    &["thread"],
+                                    std::slice::from_ref(&r.thread),
+                                ))
                                 .clicked()
                         {
                             action = Some(TableAction::Kick(r.id));
@@ -369,29 +413,29 @@ impl ThreadTable {
     fn bots_row(&self, row: &mut egui_extras::TableRow<'_, '_>) {
         let b = &self.bots;
         let cells = [
-            ("bots".to_owned(), "The Load panel's bots, counted together"),
+            (t!("threads.bots"), t!("threads.bots_hover")),
             (
-                format!("{} conns", b.accepted),
-                "Bot connections accepted since the bots started",
+                t!("threads.bots_conns", count = b.accepted),
+                t!("threads.bots_conns_hover"),
             ),
             (
-                format!("{} open", b.open()),
-                "Bot connections open now, each served by its own thread",
+                t!("threads.bots_open", count = b.open()),
+                t!("threads.bots_open_hover"),
             ),
-            (String::new(), ""),
+            (Cow::Borrowed(""), Cow::Borrowed("")),
             (
-                format!("{} broken", b.broken),
-                "Bot connections ended by a reset, a timeout, an error or a kick",
-            ),
-            (
-                format!("{} names heard", b.names),
-                "Names the server heard from bots",
+                t!("threads.bots_broken", count = b.broken),
+                t!("threads.bots_broken_hover"),
             ),
             (
-                format!("{} / {}", b.bytes_in, b.bytes_out),
-                "Bytes received from bots / sent to them",
+                t!("threads.bots_names", count = b.names),
+                t!("threads.bots_names_hover"),
             ),
-            (String::new(), ""),
+            (
+                Cow::Owned(format!("{} / {}", b.bytes_in, b.bytes_out)),
+                t!("threads.bots_bytes_hover"),
+            ),
+            (Cow::Borrowed(""), Cow::Borrowed("")),
         ];
         for (text, hover) in cells {
             row.col(|ui| {
@@ -400,6 +444,64 @@ impl ThreadTable {
                     label.on_hover_text(hover);
                 }
             });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_i18n::t;
+
+    use crate::net::CloseReason;
+
+    /// The English of each close reason is the reason's own `Display`
+    /// (what the transcript saves), word for word.
+    #[test]
+    fn close_reasons_in_english_match_their_display() {
+        let why = "Connection refused (os error 111)";
+        for (reason, english) in [
+            (
+                CloseReason::Exit,
+                t!("threads.close_reason.exit", locale = "en"),
+            ),
+            (
+                CloseReason::Eof,
+                t!("threads.close_reason.eof", locale = "en"),
+            ),
+            (
+                CloseReason::Reset,
+                t!("threads.close_reason.reset", locale = "en"),
+            ),
+            (
+                CloseReason::Kicked,
+                t!("threads.close_reason.kicked", locale = "en"),
+            ),
+            (
+                CloseReason::Timeout,
+                t!("threads.close_reason.timeout", locale = "en"),
+            ),
+            (
+                CloseReason::ServerStopped,
+                t!("threads.close_reason.server_stopped", locale = "en"),
+            ),
+            (
+                CloseReason::Disconnected,
+                t!("threads.close_reason.disconnected", locale = "en"),
+            ),
+            (
+                CloseReason::ConnectFailed(why.into()),
+                t!(
+                    "threads.close_reason.connect_failed",
+                    locale = "en",
+                    why = why
+                ),
+            ),
+            (
+                CloseReason::Error(why.into()),
+                t!("threads.close_reason.error", locale = "en", why = why),
+            ),
+        ] {
+            assert_eq!(english, reason.to_string());
         }
     }
 }
