@@ -7,7 +7,8 @@
 //! - `serve`: the tutorial's server, printing the tutorial's console lines;
 //! - `connect`: the tutorial's client, names from stdin or `--name`;
 //! - `trace`: one dialogue with the real TCP states of both ends;
-//! - `bench`: bots against a server, with throughput and latency.
+//! - `bench`: bots against a server, with throughput and latency;
+//! - `install-desktop`: the launcher entry and icon for the current user.
 
 #![forbid(unsafe_code)]
 
@@ -22,6 +23,7 @@ macro_rules! say {
 
 mod bench;
 mod connect;
+pub mod desktop;
 mod serve;
 mod trace;
 
@@ -58,6 +60,16 @@ pub enum Command {
     Trace(TraceArgs),
     /// Bots against a server: throughput, latency percentiles, errors.
     Bench(BenchArgs),
+    /// Add TCP Playground to your launcher (Linux): a .desktop file and its icon in ~/.local/share.
+    InstallDesktop(DesktopArgs),
+}
+
+/// Arguments of `install-desktop`.
+#[derive(Debug, clap::Args)]
+pub struct DesktopArgs {
+    /// Remove the launcher entry and icon instead.
+    #[arg(long)]
+    pub uninstall: bool,
 }
 
 /// What each bot of `bench` does.
@@ -179,6 +191,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Connect(args) => connect::run(&args),
         Command::Trace(args) => trace::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::InstallDesktop(args) => desktop::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
