@@ -5,15 +5,19 @@
 //! takes the focus. Enter sends the name; an empty name is not sent (the
 //! tutorial's client asks again); `exit` ends the dialogue.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 
 use chrono::Local;
+use rust_i18n::t;
 
 use std::sync::Arc;
 
 use super::code_view::{CodeView, Script, Spot};
 use super::follow::{Follow, Role};
+use super::lang::Language;
 use super::tcp_view::TcpView;
+use crate::net::config::ConfigError;
 use crate::net::gate::StepGate;
 use crate::net::tcp_state::TcpState;
 
@@ -35,13 +39,17 @@ pub enum TabState {
 }
 
 impl TabState {
-    /// The state in a few words.
+    /// The state in a few words, in the language in use.
     pub fn describe(&self) -> String {
         match self {
-            TabState::New => "not connected".to_owned(),
-            TabState::Connecting(target) => format!("connecting to {target}…"),
-            TabState::Connected { local, peer } => format!("connected from {local} to {peer}"),
-            TabState::Closed(reason) => format!("closed: {reason}"),
+            TabState::New => t!("client.state.new").into_owned(),
+            TabState::Connecting(target) => Note::Connecting(target.clone()).text(),
+            TabState::Connected { local, peer } => Note::Connected {
+                local: *local,
+                peer: *peer,
+            }
+            .text(),
+            TabState::Closed(reason) => Note::Closed(reason.clone()).text(),
         }
     }
 }
@@ -96,8 +104,75 @@ pub struct Line {
     pub time: String,
     /// Who said it.
     pub speaker: Speaker,
-    /// What was said, escaped for display.
+    /// What was said, escaped for display (in the language in use, for the
+    /// tab's own words).
     pub text: String,
+    /// The tab's own words, kept to write them again when the language
+    /// changes; `None` for the dialogue's bytes, which are never translated.
+    note: Option<Note>,
+}
+
+/// Words the tab writes into its conversation itself (not the dialogue's
+/// bytes), written in the language in use.
+#[derive(Clone, Debug)]
+enum Note {
+    /// Connecting to this target.
+    Connecting(String),
+    /// Connected, from our address to the server's.
+    Connected { local: SocketAddr, peer: SocketAddr },
+    /// The server's end is held in SYN_RECV.
+    PeerHeld,
+    /// The server's end left SYN_RECV for this state.
+    PeerMoved(TcpState),
+    /// Closed, for this reason.
+    Closed(CloseReason),
+    /// Bytes that are not the dialogue's, escaped.
+    Unexpected(String),
+}
+
+impl Note {
+    /// The words, in the language in use.
+    fn text(&self) -> String {
+        match self {
+            Note::Connecting(target) => t!("client.note.connecting", target = target),
+            Note::Connected { local, peer } => {
+                t!("client.note.connected", local = local, peer = peer)
+            }
+            Note::PeerHeld => t!("client.note.peer_held"),
+            Note::PeerMoved(state) => t!("client.note.peer_moved", state = state),
+            Note::Closed(reason) => t!("client.note.closed", reason = close_reason(reason)),
+            Note::Unexpected(bytes) => t!("client.note.unexpected", bytes = bytes),
+        }
+        .into_owned()
+    }
+}
+
+/// Why a connection closed, in the language in use. The operating system's
+/// own words (a failed connect, a socket error) stay as it wrote them.
+pub fn close_reason(reason: &CloseReason) -> Cow<'static, str> {
+    match reason {
+        CloseReason::Exit => t!("client.reason.exit"),
+        CloseReason::Eof => t!("client.reason.eof"),
+        CloseReason::Reset => t!("client.reason.reset"),
+        CloseReason::Kicked => t!("client.reason.kicked"),
+        CloseReason::Timeout => t!("client.reason.timeout"),
+        CloseReason::ServerStopped => t!("client.reason.server_stopped"),
+        CloseReason::Disconnected => t!("client.reason.disconnected"),
+        CloseReason::ConnectFailed(why) => t!("client.reason.connect_failed", why = why),
+        CloseReason::Error(why) => t!("client.reason.error", why = why),
+    }
+}
+
+/// Why a typed target is not one, in the language in use.
+fn target_error(error: &ConfigError) -> Cow<'static, str> {
+    match error {
+        ConfigError::BadPort(text) => t!("client.target_error.bad_port", text = text),
+        ConfigError::BadAddress(text) => t!("client.target_error.bad_address", text = text),
+        ConfigError::BadTarget(text) => t!("client.target_error.bad_target", text = text),
+        ConfigError::EmptyHost => t!("client.target_error.empty_host"),
+        // Not made by parsing a target; its English words as they come.
+        other @ ConfigError::BadNumber { .. } => Cow::Owned(other.to_string()),
+    }
 }
 
 /// One client tab.
@@ -106,7 +181,7 @@ pub struct ClientTab {
     pub key: u64,
     /// The server to connect to, as typed.
     pub target: String,
-    target_error: Option<String>,
+    target_error: Option<ConfigError>,
     client: Option<Client>,
     state: TabState,
     conversation: Vec<Line>,
@@ -114,7 +189,8 @@ pub struct ClientTab {
     your_turn: bool,
     /// The name being typed.
     pub name: String,
-    hint: Option<String>,
+    /// Shows the hint that an empty name is not sent.
+    hint: bool,
     focus_name: bool,
     /// The socket's real TCP state, as the kernel last reported it.
     tcp: Option<TcpView>,
@@ -135,6 +211,8 @@ pub struct ClientTab {
     code_side: Script,
     /// The code views' own state (the line clicked), client and server.
     code: [CodeView; 2],
+    /// The language the conversation's notes are written in.
+    language: Language,
 }
 
 impl ClientTab {
@@ -150,7 +228,7 @@ impl ClientTab {
             conversation: Vec::new(),
             your_turn: false,
             name: String::new(),
-            hint: None,
+            hint: false,
             focus_name: false,
             tcp: None,
             local: None,
@@ -161,6 +239,7 @@ impl ClientTab {
             follow: Follow::new(Role::Client),
             code_side: Script::Server,
             code: Default::default(),
+            language: Language::current(),
         }
     }
 
@@ -174,7 +253,7 @@ impl ClientTab {
     pub fn title(&self) -> String {
         match &self.client {
             Some(client) => client.origin().label(),
-            None => "new client".to_owned(),
+            None => t!("client.new_title").into_owned(),
         }
     }
 
@@ -228,7 +307,7 @@ impl ClientTab {
                 self.target_error = None;
                 self.tcp = None;
                 self.your_turn = false;
-                self.hint = None;
+                self.hint = false;
                 self.follow = Follow::new(Role::Client);
                 self.client = Some(Client::connect_with_gate(
                     config,
@@ -236,7 +315,7 @@ impl ClientTab {
                     Arc::clone(&self.gate),
                 ));
             }
-            Err(e) => self.target_error = Some(e.to_string()),
+            Err(e) => self.target_error = Some(e),
         }
     }
 
@@ -257,16 +336,13 @@ impl ClientTab {
     pub fn send_name(&mut self) {
         let Some(client) = &self.client else { return };
         if self.name.is_empty() {
-            self.hint = Some(
-                "Type a name first: an empty name is not sent, the server would only ask again."
-                    .to_owned(),
-            );
+            self.hint = true;
             self.focus_name = true;
             return;
         }
         client.send_name(std::mem::take(&mut self.name));
         self.your_turn = false;
-        self.hint = None;
+        self.hint = false;
     }
 
     /// Applies an event of this tab's connection.
@@ -288,10 +364,10 @@ impl ClientTab {
             .with_timezone(&Local)
             .format("%H:%M:%S%.3f")
             .to_string();
-        let (speaker, text) = match &event.kind {
+        let (speaker, note) = match &event.kind {
             EventKind::Connecting { target } => {
                 self.state = TabState::Connecting(target.clone());
-                (Speaker::Note, format!("connecting to {target}…"))
+                (Speaker::Note, Note::Connecting(target.clone()))
             }
             EventKind::Connected { local, peer } => {
                 self.local = Some(*local);
@@ -299,16 +375,27 @@ impl ClientTab {
                     local: *local,
                     peer: *peer,
                 };
-                (Speaker::Note, format!("connected from {local} to {peer}"))
+                (
+                    Speaker::Note,
+                    Note::Connected {
+                        local: *local,
+                        peer: *peer,
+                    },
+                )
             }
             EventKind::Message { message } => {
                 if *message == ServerMessage::Prompt {
                     self.your_turn = true;
                     self.focus_name = true;
                 }
-                (Speaker::Server, message_text(message))
+                match message_text(message) {
+                    Ok(text) => return self.push(time, Speaker::Server, text, None),
+                    Err(note) => (Speaker::Server, note),
+                }
             }
-            EventKind::Sent { bytes } => (Speaker::You, bytes.escaped()),
+            EventKind::Sent { bytes } => {
+                return self.push(time, Speaker::You, bytes.escaped(), None);
+            }
             EventKind::TcpState { .. } => {
                 self.tcp = TcpView::from_event(&event.kind);
                 return;
@@ -319,59 +406,76 @@ impl ClientTab {
                 state: TcpState::SynRecv,
             } => {
                 self.peer_held = true;
-                (
-                    Speaker::Note,
-                    "the server's end is held in SYN_RECV (deferred accept): its kernel \
-                     ignores our ACK, so accept() cannot return it yet"
-                        .to_owned(),
-                )
+                (Speaker::Note, Note::PeerHeld)
             }
             EventKind::PeerTcpState { state } if self.peer_held => {
                 self.peer_held = false;
-                (
-                    Speaker::Note,
-                    format!("the server's end is now {state}: accept() can return it"),
-                )
+                (Speaker::Note, Note::PeerMoved(*state))
             }
             EventKind::Closed { reason } => {
                 self.state = TabState::Closed(reason.clone());
                 self.your_turn = false;
-                (Speaker::Note, format!("closed: {reason}"))
+                (Speaker::Note, Note::Closed(reason.clone()))
             }
             _ => return,
         };
+        self.push(time, speaker, note.text(), Some(note));
+    }
+
+    /// Adds a line to the conversation.
+    fn push(&mut self, time: String, speaker: Speaker, text: String, note: Option<Note>) {
+        // Every note in one language, even if it changed while the tab was
+        // not shown.
+        self.follow_language();
         self.conversation.push(Line {
             time,
             speaker,
             text,
+            note,
         });
+    }
+
+    /// Writes the conversation's notes again if the language has changed
+    /// since they were written (once per change, not every frame).
+    fn follow_language(&mut self) {
+        let language = Language::current();
+        if language == self.language {
+            return;
+        }
+        self.language = language;
+        for line in &mut self.conversation {
+            if let Some(note) = &line.note {
+                line.text = note.text();
+            }
+        }
     }
 
     /// Draws the tab; `data` is what the window knows of the connection.
     pub fn ui(&mut self, ui: &mut egui::Ui, events: &EventSender, data: TabData) {
+        self.follow_language();
         ui.horizontal(|ui| {
-            let label = ui.label("Server");
+            let label = ui.label(t!("client.server"));
             ui.add_enabled(
                 !self.is_active(),
                 egui::TextEdit::singleline(&mut self.target).desired_width(180.0),
             )
             .labelled_by(label.id)
-            .on_hover_text("HOST:PORT, e.g. 127.0.0.1:6000 or localhost:6000");
+            .on_hover_text(t!("client.target_hover"));
             if self.is_active() {
-                if ui.button("Disconnect").clicked() {
+                if ui.button(t!("client.disconnect")).clicked() {
                     self.disconnect();
                 }
-            } else if ui.button("Connect").clicked() {
+            } else if ui.button(t!("client.connect")).clicked() {
                 self.connect(events);
             }
         });
         if let Some(error) = &self.target_error {
-            ui.colored_label(ui.visuals().error_fg_color, error);
+            ui.colored_label(ui.visuals().error_fg_color, target_error(error));
         }
         if let Some(step) = &self.held {
             ui.colored_label(
                 ui.visuals().warn_fg_color,
-                format!("Step mode: this client waits before {step} (press Next step)"),
+                t!("client.step_held", step = step),
             );
         }
         let state_text = self.state.describe();
@@ -387,33 +491,37 @@ impl ClientTab {
             }
             if let Some(tcp) = &self.tcp {
                 ui.separator();
-                ui.label("TCP state");
+                ui.label(t!("client.tcp_state"));
                 ui.label(egui::RichText::new(tcp.text()).monospace().strong())
-                    .on_hover_text("This socket's real TCP state, read from the kernel");
+                    .on_hover_text(t!("client.tcp_state_hover"));
             }
             if self.client.is_some() {
                 ui.separator();
                 ui.label(self.follow.describe())
-                    .on_hover_text("The socket call this tab's reader thread is in");
+                    .on_hover_text(t!("client.call_hover"));
             }
         });
         ui.separator();
         self.name_ui(ui);
         ui.separator();
         ui.horizontal(|ui| {
-            ui.selectable_value(&mut self.view, TabView::Conversation, "Conversation");
-            ui.selectable_value(&mut self.view, TabView::Diagram, "Diagram");
-            ui.selectable_value(&mut self.view, TabView::Code, "Code");
+            ui.selectable_value(
+                &mut self.view,
+                TabView::Conversation,
+                t!("client.view.conversation"),
+            );
+            ui.selectable_value(&mut self.view, TabView::Diagram, t!("client.view.diagram"));
+            ui.selectable_value(&mut self.view, TabView::Code, t!("client.view.code"));
         });
         match (self.view, data.diagram) {
             (TabView::Diagram, Some(diagram)) => {
                 if let Some(note) = &diagram.capture_note {
-                    ui.label(egui::RichText::new(format!("Real segments: {note}")).small());
+                    ui.label(egui::RichText::new(t!("client.capture_note", note = note)).small());
                 }
                 super::diagram::ui(ui, &diagram.rows, &self.title(), &diagram.server_title);
             }
             (TabView::Diagram, None) => {
-                ui.label("The diagram appears once this tab has connected.");
+                ui.label(t!("client.diagram_later"));
             }
             (TabView::Code, _) => self.code_ui(ui, data.server_spot, &data.server_caption),
             (TabView::Conversation, _) => self.conversation_ui(ui),
@@ -425,19 +533,29 @@ impl ClientTab {
     fn code_ui(&mut self, ui: &mut egui::Ui, server_spot: Option<Spot>, server_caption: &str) {
         let title = self.title();
         ui.horizontal(|ui| {
-            ui.selectable_value(&mut self.code_side, Script::Server, "Server code")
-                .on_hover_text(
-                    "The server thread that serves this tab (or the listener before one does)",
-                );
-            ui.selectable_value(&mut self.code_side, Script::Client, "Client code")
-                .on_hover_text(format!("This tab's own client, {title}"));
+            ui.selectable_value(
+                &mut self.code_side,
+                Script::Server,
+                t!("client.code.server"),
+            )
+            .on_hover_text(t!("client.code.server_hover"));
+            ui.selectable_value(
+                &mut self.code_side,
+                Script::Client,
+                t!("client.code.client"),
+            )
+            .on_hover_text(t!("client.code.client_hover", title = title));
         });
         match self.code_side {
             Script::Server => {
                 self.code[1].ui(ui, Script::Server, server_spot, Some(server_caption))
             }
             Script::Client => {
-                let caption = format!("{title} (this tab): {}", self.follow.describe());
+                let caption = t!(
+                    "client.code.caption",
+                    title = title,
+                    call = self.follow.describe()
+                );
                 let spot = self.follow.spot();
                 self.code[0].ui(ui, Script::Client, spot, Some(&caption));
             }
@@ -446,16 +564,16 @@ impl ClientTab {
 
     fn name_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            let label = ui.label("Your name");
+            let label = ui.label(t!("client.name.label"));
             let field = ui
                 .add_enabled(
                     self.your_turn,
                     egui::TextEdit::singleline(&mut self.name)
                         .desired_width(220.0)
                         .hint_text(if self.your_turn {
-                            "type a name, or exit"
+                            t!("client.name.hint_turn")
                         } else {
-                            "wait for the server to ask"
+                            t!("client.name.hint_wait")
                         }),
                 )
                 .labelled_by(label.id);
@@ -464,18 +582,21 @@ impl ClientTab {
                 self.focus_name = false;
             }
             let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            let send = ui.add_enabled(self.your_turn, egui::Button::new("Send"));
+            let send = ui.add_enabled(self.your_turn, egui::Button::new(t!("client.name.send")));
             if (enter || send.clicked()) && self.your_turn {
                 self.send_name();
             }
         });
-        if let Some(hint) = &self.hint {
-            ui.colored_label(ui.visuals().warn_fg_color, hint);
+        if self.hint {
+            ui.colored_label(ui.visuals().warn_fg_color, t!("client.name.empty_hint"));
         }
     }
 
     fn conversation_ui(&self, ui: &mut egui::Ui) {
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 2.0;
+        // Looked up once, not for every row.
+        let server = t!("client.who.server");
+        let you = t!("client.who.you");
         egui::ScrollArea::vertical()
             .id_salt(("conversation", self.key))
             .stick_to_bottom(true)
@@ -483,8 +604,8 @@ impl ClientTab {
             .show_rows(ui, row_height, self.conversation.len(), |ui, range| {
                 for line in &self.conversation[range] {
                     let (who, color) = match line.speaker {
-                        Speaker::Server => ("Server", ui.visuals().hyperlink_color),
-                        Speaker::You => ("You", ui.visuals().strong_text_color()),
+                        Speaker::Server => (&*server, ui.visuals().hyperlink_color),
+                        Speaker::You => (&*you, ui.visuals().strong_text_color()),
                         Speaker::Note => ("·", ui.visuals().weak_text_color()),
                     };
                     ui.horizontal(|ui| {
@@ -497,13 +618,14 @@ impl ClientTab {
     }
 }
 
-/// A server message as the conversation shows it.
-fn message_text(message: &ServerMessage) -> String {
+/// A server message as the conversation shows it: the dialogue's own words
+/// (never translated), or a note about bytes that are not the dialogue's.
+fn message_text(message: &ServerMessage) -> Result<String, Note> {
     match message {
-        ServerMessage::Welcome => "Welcome!".to_owned(),
-        ServerMessage::Prompt => "Whats your name?".to_owned(),
-        ServerMessage::Hello(name) => format!("Hello {}!", name.escaped()),
-        ServerMessage::GoodBye => "Good bye!".to_owned(),
-        ServerMessage::Unexpected(bytes) => format!("(unexpected bytes) {}", bytes.escaped()),
+        ServerMessage::Welcome => Ok("Welcome!".to_owned()),
+        ServerMessage::Prompt => Ok("Whats your name?".to_owned()),
+        ServerMessage::Hello(name) => Ok(format!("Hello {}!", name.escaped())),
+        ServerMessage::GoodBye => Ok("Good bye!".to_owned()),
+        ServerMessage::Unexpected(bytes) => Err(Note::Unexpected(bytes.escaped())),
     }
 }

@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use rust_i18n::t;
+
 use crate::net::gate::StepGate;
 use crate::net::{EventSender, NetEvent, Origin};
 
@@ -104,8 +106,8 @@ impl ClientTabs {
         if self.tabs.is_empty() {
             ui.add_space(24.0);
             ui.vertical_centered(|ui| {
-                ui.label("No clients yet. Press “New client” to open one.");
-                ui.label("Each client opens a socket, connects, and holds the name dialogue with its own server thread.");
+                ui.label(t!("clients.empty"));
+                ui.label(t!("clients.empty_more"));
             });
             return;
         }
@@ -129,9 +131,13 @@ impl ClientTabs {
                         if ui.selectable_label(i == self.selected, title).clicked() {
                             select = Some(i);
                         }
+                        // The hover text is written only while hovered, not
+                        // for every tab every frame.
                         if ui
                             .small_button("×")
-                            .on_hover_text(format!("Close {}", tab.title()))
+                            .on_hover_ui(|ui| {
+                                ui.label(t!("clients.close_tab", title = tab.title()));
+                            })
                             .clicked()
                         {
                             close = Some(i);

@@ -8,11 +8,13 @@
 //! class's own clients. Once a second the panel asks the run for what
 //! happened in that second and adds a point to the plots.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use egui_plot::{Legend, Line, Plot, PlotPoints};
+use rust_i18n::t;
 
 use crate::net::load::{Load, LoadConfig, LoadMode, LoadReport, readable, resolve};
 
@@ -64,7 +66,29 @@ pub struct LoadPanel {
     /// The last second's figures, and the whole run's once it has stopped.
     last: Option<LoadReport>,
     total: Option<LoadReport>,
-    error: Option<String>,
+    error: Option<LoadError>,
+}
+
+/// Why the bots did not start, kept so that it shows in the language in use.
+#[derive(Clone, Debug)]
+enum LoadError {
+    /// No server was typed.
+    NoTarget,
+    /// The target could not be resolved (the resolver's own words).
+    Resolve(String),
+    /// The bots could not be started (the operating system's words).
+    Start(String),
+}
+
+impl LoadError {
+    /// The error in words, in the language in use.
+    fn text(&self) -> Cow<'static, str> {
+        match self {
+            LoadError::NoTarget => t!("load.no_target"),
+            LoadError::Resolve(why) => Cow::Owned(why.clone()),
+            LoadError::Start(why) => t!("load.cannot_start", why = why),
+        }
+    }
 }
 
 impl Default for LoadPanel {
@@ -106,13 +130,13 @@ impl LoadPanel {
         self.stop();
         self.error = None;
         if self.target.trim().is_empty() {
-            self.error = Some("Which server? Start the server, or type its HOST:PORT.".to_owned());
+            self.error = Some(LoadError::NoTarget);
             return;
         }
         let target = match resolve(self.target.trim()) {
             Ok(target) => target,
             Err(why) => {
-                self.error = Some(why);
+                self.error = Some(LoadError::Resolve(why));
                 return;
             }
         };
@@ -129,7 +153,7 @@ impl LoadPanel {
                 self.last = None;
                 self.total = None;
             }
-            Err(e) => self.error = Some(format!("cannot start the bots: {e}")),
+            Err(e) => self.error = Some(LoadError::Start(e.to_string())),
         }
     }
 
@@ -178,16 +202,13 @@ impl LoadPanel {
     /// window's own server's address while it listens.
     pub fn ui(&mut self, ui: &mut egui::Ui, server: Option<SocketAddr>) -> Option<LoadAction> {
         let mut action = None;
-        ui.label(
-            "Bots: many clients at once, each a thread with its own connection. \
-             They show as one group in the server's table.",
-        );
+        ui.label(t!("load.intro"));
         let running = self.is_running();
         egui::Grid::new("load settings")
             .num_columns(2)
             .spacing([8.0, 6.0])
             .show(ui, |ui| {
-                ui.label("Server");
+                ui.label(t!("load.server"));
                 ui.horizontal(|ui| {
                     ui.add_enabled(
                         !running,
@@ -195,18 +216,18 @@ impl LoadPanel {
                             .desired_width(150.0)
                             .hint_text("HOST:PORT"),
                     )
-                    .on_hover_text("HOST:PORT of any server that speaks the name dialogue");
+                    .on_hover_text(t!("load.target_hover"));
                     if let Some(addr) = server
                         && ui
-                            .add_enabled(!running, egui::Button::new("Ours"))
-                            .on_hover_text(format!("Aim at this window's server, {addr}"))
+                            .add_enabled(!running, egui::Button::new(t!("load.ours")))
+                            .on_hover_text(t!("load.ours_hover", addr = addr))
                             .clicked()
                     {
                         self.target = addr.to_string();
                     }
                 });
                 ui.end_row();
-                ui.label("Bots");
+                ui.label(t!("load.bots"));
                 ui.add_enabled(
                     !running,
                     egui::DragValue::new(&mut self.bots)
@@ -214,7 +235,7 @@ impl LoadPanel {
                         .speed(5),
                 );
                 ui.end_row();
-                ui.label("Each bot");
+                ui.label(t!("load.each_bot"));
                 ui.add_enabled_ui(!running, |ui| {
                     egui::ComboBox::from_id_salt("load mode")
                         .selected_text(describe_mode(self.mode))
@@ -228,31 +249,27 @@ impl LoadPanel {
             });
         ui.horizontal(|ui| {
             if running {
-                if ui.button("Stop bots").clicked() {
+                if ui.button(t!("load.stop")).clicked() {
                     action = Some(LoadAction::Stop);
                 }
-                ui.label(format!(
-                    "running for {} s",
-                    self.started.elapsed().as_secs()
+                ui.label(t!(
+                    "load.running_for",
+                    seconds = self.started.elapsed().as_secs()
                 ));
                 if self.run.as_ref().is_some_and(Load::is_held_back) {
-                    ui.colored_label(ui.visuals().warn_fg_color, "held back")
-                        .on_hover_text(
-                            "The window is behind: the bots wait until it has shown \
-                             what they did (so the window stays responsive and \
-                             its memory bounded)",
-                        );
+                    ui.colored_label(ui.visuals().warn_fg_color, t!("load.held_back"))
+                        .on_hover_text(t!("load.held_back_hover"));
                 }
             } else if ui
-                .button("Start bots")
-                .on_hover_text("Start the bots now")
+                .button(t!("load.start"))
+                .on_hover_text(t!("load.start_hover"))
                 .clicked()
             {
                 action = Some(LoadAction::Start);
             }
         });
         if let Some(why) = &self.error {
-            ui.colored_label(ui.visuals().error_fg_color, why);
+            ui.colored_label(ui.visuals().error_fg_color, why.text());
         }
         self.figures_ui(ui);
         if !self.history.is_empty() {
@@ -268,33 +285,34 @@ impl LoadPanel {
         let whole_run = self.last.is_none();
         ui.separator();
         ui.strong(if whole_run {
-            "The last run, in all"
+            t!("load.figures.whole_run")
         } else {
-            "The last second"
+            t!("load.figures.last_second")
         });
-        let unit = self
-            .run
-            .as_ref()
-            .map_or(self.mode, |r| r.config().mode)
-            .unit();
+        let unit = unit(self.run.as_ref().map_or(self.mode, |r| r.config().mode));
         egui::Grid::new("load figures")
             .num_columns(2)
             .spacing([12.0, 4.0])
             .show(ui, |ui| {
-                ui.label("Rate");
-                ui.monospace(format!("{:.0} {unit} per second", report.per_second));
+                ui.label(t!("load.figures.rate"));
+                ui.monospace(t!(
+                    "load.figures.per_second",
+                    rate = format!("{:.0}", report.per_second),
+                    unit = unit
+                ));
                 ui.end_row();
                 if whole_run {
-                    ui.label("Done");
-                    ui.monospace(format!(
-                        "{} {unit} in {:.1} s",
-                        report.completed,
-                        report.elapsed.as_secs_f64()
+                    ui.label(t!("load.figures.done"));
+                    ui.monospace(t!(
+                        "load.figures.done_in",
+                        count = report.completed,
+                        unit = unit,
+                        seconds = format!("{:.1}", report.elapsed.as_secs_f64())
                     ));
                     ui.end_row();
                 }
                 let l = report.latency;
-                ui.label("Latency");
+                ui.label(t!("load.figures.latency"));
                 if l.samples == 0 {
                     ui.monospace("-");
                 } else {
@@ -306,15 +324,18 @@ impl LoadPanel {
                     ));
                 }
                 ui.end_row();
-                ui.label("Open connections");
+                ui.label(t!("load.figures.open_connections"));
                 ui.monospace(report.connected.to_string());
                 ui.end_row();
-                ui.label("Errors");
+                ui.label(t!("load.figures.errors"));
                 ui.monospace(report.errors.to_string());
                 ui.end_row();
             });
         if let Some(first) = &report.first_error {
-            ui.colored_label(ui.visuals().warn_fg_color, format!("First error: {first}"));
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                t!("load.figures.first_error", why = first),
+            );
         }
     }
 
@@ -323,15 +344,18 @@ impl LoadPanel {
         let p50: PlotPoints = self.history.iter().map(|p| [p.at, p.p50_ms]).collect();
         let p99: PlotPoints = self.history.iter().map(|p| [p.at, p.p99_ms]).collect();
         ui.separator();
-        ui.strong("Rate (per second)");
+        ui.strong(t!("load.plot.rate_heading"));
         Plot::new("load rate")
             .height(120.0)
             .allow_scroll(false)
             .allow_drag(false)
             .allow_zoom(false)
             .include_y(0.0)
-            .show(ui, |plot| plot.line(Line::new("rate", rate)));
-        ui.strong("Latency (ms)");
+            .show(ui, |plot| {
+                // The series' name is shown on hover; its id stays fixed.
+                plot.line(Line::new(t!("load.plot.rate"), rate).id("load rate line"))
+            });
+        ui.strong(t!("load.plot.latency_heading"));
         Plot::new("load latency")
             .height(120.0)
             .allow_scroll(false)
@@ -346,11 +370,21 @@ impl LoadPanel {
     }
 }
 
-/// A mode in words, for the menu.
-fn describe_mode(mode: LoadMode) -> &'static str {
+/// A mode in words, for the menu, in the language in use.
+fn describe_mode(mode: LoadMode) -> Cow<'static, str> {
     match mode {
-        LoadMode::RoundTrips => "round trips on an open connection",
-        LoadMode::Dialogues => "whole dialogues, connect to close",
-        LoadMode::Hold => "connect and hold the connection",
+        LoadMode::RoundTrips => t!("load.mode.round_trips"),
+        LoadMode::Dialogues => t!("load.mode.dialogues"),
+        LoadMode::Hold => t!("load.mode.hold"),
+    }
+}
+
+/// What one completed operation of a mode is called, plural, in the
+/// language in use (the words of [`LoadMode::unit`]).
+fn unit(mode: LoadMode) -> Cow<'static, str> {
+    match mode {
+        LoadMode::RoundTrips => t!("load.unit.round_trips"),
+        LoadMode::Dialogues => t!("load.unit.dialogues"),
+        LoadMode::Hold => t!("load.unit.connections"),
     }
 }

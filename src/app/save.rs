@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::thread;
 
 use crossbeam_channel::{Receiver, TryRecvError, bounded};
+use rust_i18n::t;
 
 use crate::transcript::{Format, Transcript};
 
@@ -35,12 +36,22 @@ pub struct NativeDialog;
 impl FileChooser for NativeDialog {
     fn choose_save_path(&self, suggested_name: &str) -> Option<PathBuf> {
         let mut dialog = rfd::FileDialog::new()
-            .set_title("Save transcript")
+            .set_title(t!("save.dialog_title"))
             .set_file_name(suggested_name);
         for format in Format::ALL {
-            dialog = dialog.add_filter(format.description(), &[format.extension()]);
+            dialog = dialog.add_filter(format_name(format), &[format.extension()]);
         }
         dialog.save_file()
+    }
+}
+
+/// A format's name in the dialog's list of file types, in the language in
+/// use.
+fn format_name(format: Format) -> std::borrow::Cow<'static, str> {
+    match format {
+        Format::Text => t!("save.format.text"),
+        Format::JsonLines => t!("save.format.json_lines"),
+        Format::Csv => t!("save.format.csv"),
     }
 }
 
@@ -123,10 +134,14 @@ impl Saver {
         let folder = self.folder.clone();
         self.start(wake, move || {
             if let Err(e) = std::fs::create_dir_all(&folder) {
-                return SaveOutcome::Failed(format!(
-                    "cannot create the folder \"{}\": {e}",
-                    folder.display()
-                ));
+                return SaveOutcome::Failed(
+                    t!(
+                        "save.cannot_create_folder",
+                        folder = folder.display(),
+                        why = e
+                    )
+                    .into_owned(),
+                );
             }
             write(&transcript, &folder.join(timestamped_name(Format::Text)))
         });
@@ -143,7 +158,7 @@ impl Saver {
             Err(TryRecvError::Empty) => {}
             Err(TryRecvError::Disconnected) => {
                 self.last = Some(SaveOutcome::Failed(
-                    "the save stopped unexpectedly".to_owned(),
+                    t!("save.stopped_unexpectedly").into_owned(),
                 ));
                 self.pending = None;
             }
@@ -168,7 +183,9 @@ impl Saver {
         match spawned {
             Ok(_) => self.pending = Some(rx),
             Err(e) => {
-                self.last = Some(SaveOutcome::Failed(format!("cannot start saving: {e}")));
+                self.last = Some(SaveOutcome::Failed(
+                    t!("save.cannot_start", why = e).into_owned(),
+                ));
             }
         }
     }

@@ -9,6 +9,8 @@
 
 use std::collections::HashMap;
 
+use rust_i18n::t;
+
 use crate::net::{EventKind, NetEvent, Origin};
 use crate::transcript::{Describe, Transcript};
 
@@ -103,23 +105,28 @@ impl TranscriptView {
         self.filter = None;
     }
 
-    /// A warning when the transcript is nearly full or full, else `None`.
+    /// A warning when the transcript is nearly full or full, else `None`
+    /// (in the language in use).
     pub fn warning(&self) -> Option<String> {
-        let t = &self.transcript;
-        if t.dropped() > 0 {
-            Some(format!(
-                "Transcript full: the first {} events are kept, {} later ones are not. \
-                 Save it, then Clear to record again.",
-                t.limit(),
-                t.dropped()
-            ))
-        } else if t.is_filling_up() {
-            Some(format!(
-                "The transcript is filling up: {} of {} events. Save it, then Clear, \
-                 to keep every event.",
-                t.len(),
-                t.limit()
-            ))
+        let transcript = &self.transcript;
+        if transcript.dropped() > 0 {
+            Some(
+                t!(
+                    "transcript.full",
+                    limit = transcript.limit(),
+                    dropped = transcript.dropped()
+                )
+                .into_owned(),
+            )
+        } else if transcript.is_filling_up() {
+            Some(
+                t!(
+                    "transcript.filling_up",
+                    len = transcript.len(),
+                    limit = transcript.limit()
+                )
+                .into_owned(),
+            )
         } else {
             None
         }
@@ -128,25 +135,28 @@ impl TranscriptView {
     /// Draws the filter and the lines.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            ui.strong("Transcript");
-            let label = ui.label("Show");
+            ui.strong(t!("transcript.heading"));
+            let label = ui.label(t!("transcript.show"));
             let current = self
                 .filter
-                .map_or("all connections".to_owned(), Origin::label);
+                .map_or_else(|| t!("transcript.all").into_owned(), Origin::label);
             egui::ComboBox::from_id_salt("transcript filter")
                 .selected_text(current)
                 .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut self.filter, None, "all connections");
+                    ui.selectable_value(&mut self.filter, None, t!("transcript.all"));
                     for origin in &self.origins {
                         ui.selectable_value(&mut self.filter, Some(*origin), origin.label());
                     }
                 })
                 .response
                 .labelled_by(label.id);
-            ui.label(format!("{} events", self.visible_len()));
+            ui.label(t!("transcript.count", count = self.visible_len()));
             if ui
-                .add_enabled(!self.transcript.is_empty(), egui::Button::new("Clear"))
-                .on_hover_text("Forget every event (save first to keep them)")
+                .add_enabled(
+                    !self.transcript.is_empty(),
+                    egui::Button::new(t!("transcript.clear")),
+                )
+                .on_hover_text(t!("transcript.clear_hover"))
                 .clicked()
             {
                 self.clear();
@@ -170,7 +180,8 @@ impl TranscriptView {
     }
 }
 
-/// One transcript line: time, connection, what happened.
+/// One transcript line: time, connection, what happened. The line is the
+/// transcript's own text, as it is saved to a file, so it is not translated.
 fn line_ui(ui: &mut egui::Ui, event: &NetEvent) {
     let visuals = ui.visuals();
     let color = match &event.kind {
