@@ -90,6 +90,16 @@ impl ClientTabs {
         }
     }
 
+    /// The position of the tab whose key is `key`, if it is open.
+    pub fn index_of(&self, key: u64) -> Option<usize> {
+        self.tabs.iter().position(|t| t.key == key)
+    }
+
+    /// The tab whose key is `key`, to change it.
+    pub fn by_key_mut(&mut self, key: u64) -> Option<&mut ClientTab> {
+        self.tabs.iter_mut().find(|t| t.key == key)
+    }
+
     /// The tab showing connection `origin`, if it is still open.
     pub fn find(&self, origin: Origin) -> Option<&ClientTab> {
         self.tabs.iter().find(|t| t.origin() == Some(origin))

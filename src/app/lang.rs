@@ -26,11 +26,12 @@ pub enum Language {
 
 /// The locale files, read here so that changing one rebuilds the program
 /// (the `i18n!` macro in `lib.rs` reads them, but cargo does not know it).
-const _LOCALE_FILES: [&str; 4] = [
+const _LOCALE_FILES: [&str; 5] = [
     include_str!("../../assets/locales/app.yml"),
     include_str!("../../assets/locales/server.yml"),
     include_str!("../../assets/locales/client.yml"),
     include_str!("../../assets/locales/diagram.yml"),
+    include_str!("../../assets/locales/lessons.yml"),
 ];
 
 impl Language {

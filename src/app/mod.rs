@@ -15,6 +15,7 @@
 //! | [`presenter`] | the language switch, the View menu, keyboard shortcuts, the help overlay |
 //! | [`settings`] | what is remembered across runs (eframe persistence) |
 //! | [`bytes_view`] | bytes shown as UTF-8 or GBK, and the hex view |
+//! | [`scenario`] | the tutorial's lessons played step by step, with pause, step and replay |
 //! | [`save`] | Save… (native dialog, on a worker thread) and Quick save |
 //! | [`follow`] | where each thread is: its socket call and its line of code |
 //! | [`lang`] | the UI language (English, 简体中文); every string is in `assets/locales/` |
@@ -36,6 +37,7 @@ pub mod load_panel;
 pub mod playground;
 pub mod presenter;
 pub mod save;
+pub mod scenario;
 pub mod server_panel;
 pub mod settings;
 pub mod tcp_view;

@@ -25,6 +25,7 @@ use super::fonts;
 use super::load_panel::{LoadAction, LoadPanel};
 use super::presenter::{self, Action, ViewChange};
 use super::save::{FileChooser, NativeDialog, SaveOutcome, Saver, default_save_folder};
+use super::scenario::{Player, PlayerAction, Stage};
 use super::server_panel::{ServerPanel, Status};
 use super::settings::Settings;
 use super::threads::ThreadRow;
@@ -83,6 +84,9 @@ pub struct PlaygroundApp {
     settings: Settings,
     /// True while the help overlay is shown.
     help_open: bool,
+    /// The scenario player, and whether its window is open.
+    pub scenarios: Player,
+    pub scenarios_open: bool,
     stats: FrameStats,
     /// Until the first frame: when the program started.
     first_frame_from: Option<Instant>,
@@ -173,6 +177,8 @@ impl PlaygroundApp {
             saver: Saver::new(options.file_chooser, options.save_folder),
             settings: options.settings.clone(),
             help_open: false,
+            scenarios: Player::default(),
+            scenarios_open: false,
             stats: FrameStats::default(),
             first_frame_from: Some(options.started),
             watcher: None,
@@ -217,6 +223,24 @@ impl PlaygroundApp {
     /// True while the help overlay is shown.
     pub fn help_open(&self) -> bool {
         self.help_open
+    }
+
+    /// The scenario window's contents, and what its buttons ask.
+    fn scenarios_ui(&mut self, ui: &mut egui::Ui) {
+        let mut player = std::mem::take(&mut self.scenarios);
+        let action = player.ui(ui);
+        match action {
+            Some(PlayerAction::Play(scenario)) => player.play(scenario, self),
+            Some(PlayerAction::TogglePause) => player.toggle_pause(),
+            Some(PlayerAction::Step) => player.step(self, Instant::now()),
+            Some(PlayerAction::Replay) => player.replay(self),
+            None => {}
+        }
+        self.scenarios = player;
+        if action.is_some() {
+            // The player's next tick is in the next frame.
+            self.ctx.request_repaint();
+        }
     }
 
     /// Does what a shortcut (or its menu entry) asks.
@@ -433,6 +457,8 @@ impl PlaygroundApp {
                 self.new_client();
             }
             ui.separator();
+            ui.toggle_value(&mut self.scenarios_open, t!("scenario.window"))
+                .on_hover_text(t!("scenario.toggle_hint"));
             ui.toggle_value(&mut self.load.open, t!("toolbar.load"))
                 .on_hover_text(t!("toolbar.load_hint", keys = keys(Action::ToggleLoad)));
             ui.separator();
@@ -573,6 +599,12 @@ impl eframe::App for PlaygroundApp {
             self.act(action);
         }
         let applied = self.drain_events();
+        // The scenario acts on the window after this frame's events.
+        let mut player = std::mem::take(&mut self.scenarios);
+        if let Some(wait) = player.tick(self, Instant::now()) {
+            self.ctx.request_repaint_after(wait);
+        }
+        self.scenarios = player;
         self.stats.count(applied as u64, frame.info().cpu_usage);
         if let Some(wait) = self.server.slow_motion_tick(self.clients.held_count()) {
             self.ctx.request_repaint_after(wait);
@@ -644,11 +676,101 @@ impl eframe::App for PlaygroundApp {
                 egui::ScrollArea::vertical().show(ui, |ui| self.load_ui(ui));
             });
         self.load.open = open;
+        let mut open = self.scenarios_open;
+        egui::Window::new(t!("scenario.window"))
+            .id(egui::Id::unique("scenario window"))
+            .open(&mut open)
+            .default_width(360.0)
+            .default_pos(ui.ctx().content_rect().right_top() + egui::vec2(-780.0, 40.0))
+            .resizable(true)
+            .show(ui.ctx(), |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| self.scenarios_ui(ui));
+            });
+        self.scenarios_open = open;
         presenter::help_ui(ui.ctx(), &mut self.help_open);
     }
 
     /// Remembers the settings (eframe calls this now and then, and on exit).
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         self.settings().store(storage);
+    }
+}
+
+/// The window as a scenario sees it: the same buttons a teacher presses.
+impl Stage for PlaygroundApp {
+    fn start_server(&mut self) -> bool {
+        if self.server.listening_on().is_none() {
+            self.server.start(&self.sender);
+        }
+        self.server.listening_on().is_some()
+    }
+
+    fn stop_server(&mut self) {
+        self.server.stop();
+    }
+
+    fn server_listening(&self) -> bool {
+        self.server.listening_on().is_some()
+    }
+
+    fn server_stopped(&self) -> bool {
+        matches!(self.server.status(), Status::Stopped | Status::Failed(_))
+    }
+
+    fn open_client(&mut self) -> u64 {
+        self.new_client();
+        self.clients.tabs().last().map_or(0, |tab| tab.key)
+    }
+
+    fn reconnect(&mut self, key: u64) {
+        let target = self.server.listening_on();
+        if let Some(index) = self.clients.index_of(key) {
+            self.clients.select(index);
+        }
+        if let Some(tab) = self.clients.by_key_mut(key) {
+            if let Some(addr) = target {
+                tab.target = addr.to_string();
+            }
+            tab.connect(&self.sender);
+        }
+    }
+
+    fn type_name(&mut self, key: u64, text: &str) {
+        if let Some(index) = self.clients.index_of(key) {
+            self.clients.select(index);
+        }
+        if let Some(tab) = self.clients.by_key_mut(key) {
+            tab.name = text.to_owned();
+        }
+    }
+
+    fn send(&mut self, key: u64) {
+        if let Some(tab) = self.clients.by_key_mut(key) {
+            tab.send_name();
+        }
+    }
+
+    fn waits_for_name(&self, key: u64) -> bool {
+        self.clients
+            .tabs()
+            .iter()
+            .any(|tab| tab.key == key && tab.is_your_turn())
+    }
+
+    fn closed(&self, key: u64) -> bool {
+        // A tab the user closed counts as closed too.
+        !self
+            .clients
+            .tabs()
+            .iter()
+            .any(|tab| tab.key == key && tab.is_active())
+    }
+
+    fn close_tabs(&mut self, keys: &[u64]) {
+        for key in keys {
+            if let Some(index) = self.clients.index_of(*key) {
+                self.clients.close(index);
+            }
+        }
     }
 }
