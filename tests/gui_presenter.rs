@@ -238,3 +238,65 @@ fn settings_survive_a_restart_and_reset_to_defaults() {
     assert_eq!(h.ctx.zoom_factor(), 1.0);
     Language::English.apply();
 }
+
+#[test]
+fn the_hex_view_shows_every_byte_and_gbk_changes_only_the_display() {
+    let _turn = take_turn();
+    let mut h = app_from(None);
+    gui_common::client_at_prompt(&mut h);
+    gui_common::type_and_enter(&mut h, "张三");
+    wait_until(&mut h, "the greeting", |app| {
+        app.clients.tabs()[0].is_your_turn()
+    });
+
+    // Click the server's greeting: its bytes, in hex and as text.
+    h.get_by_label("Hello 张三!").click();
+    h.step();
+    h.step();
+    assert_shown(&h, "Bytes: Hello 张三!");
+    assert_shown(&h, "14 bytes");
+    assert_shown(&h, "48 65 6c 6c 6f 20 e5 bc  a0 e4 b8 89 21 0a");
+
+    // A Windows tool sends 张三 in GBK: as UTF-8 those bytes are invalid,
+    // shown as escapes; switched to GBK, the same bytes read 张三.
+    let server = h.state().server.listening_on().unwrap();
+    let mut peer = std::net::TcpStream::connect(server).unwrap();
+    use std::io::{Read, Write};
+    let mut greeting = [0u8; 64];
+    let _ = peer.read(&mut greeting).unwrap();
+    peer.write_all(b"\xd5\xc5\xc8\xfd").unwrap();
+    wait_until(&mut h, "the GBK name to be heard", |app| {
+        app.server
+            .threads()
+            .rows()
+            .iter()
+            .any(|r| r.names.first().is_some_and(|n| n.0 == b"\xd5\xc5\xc8\xfd"))
+    });
+    // The second thread's names cell.
+    assert!(h.query_by_label("\\xd5\\xc5\\xc8\\xfd").is_some());
+    click(&mut h, "View");
+    h.get_by_role_and_label(egui::accesskit::Role::RadioButton, "GBK")
+        .click();
+    h.step();
+    h.step();
+    assert_eq!(
+        tcp_playground::app::bytes_view::display_encoding(),
+        tcp_playground::net::TextEncoding::Gbk
+    );
+    assert!(h.query_by_label("\\xd5\\xc5\\xc8\\xfd").is_none());
+    // The first client's UTF-8 name, read as GBK, is now mojibake, and
+    // the GBK name reads 张三.
+    assert_shown(&h, "寮犱笁");
+    assert!(h.query_all_by_label("张三").next().is_some());
+    // The bytes themselves did not change: the saved transcript keeps them.
+    let row = &h.state().server.threads().rows()[1];
+    assert_eq!(row.names[0].0, b"\xd5\xc5\xc8\xfd");
+    assert!(h.state().settings().encoding == tcp_playground::net::TextEncoding::Gbk);
+
+    click(&mut h, "View");
+    h.get_by_role_and_label(egui::accesskit::Role::RadioButton, "UTF-8")
+        .click();
+    h.step();
+    h.step();
+    h.state_mut().server.stop();
+}

@@ -13,6 +13,7 @@ use rust_i18n::t;
 
 use std::sync::Arc;
 
+use super::bytes_view;
 use super::code_view::{CodeView, Script, Spot};
 use super::follow::{Follow, Role};
 use super::lang::Language;
@@ -22,7 +23,8 @@ use crate::net::gate::StepGate;
 use crate::net::tcp_state::TcpState;
 
 use crate::net::{
-    Client, ClientConfig, CloseReason, EventKind, EventSender, NetEvent, Origin, ServerMessage,
+    Bytes, Client, ClientConfig, CloseReason, EventKind, EventSender, NetEvent, Origin,
+    ServerMessage,
 };
 
 /// The connection's state, as the tab shows it.
@@ -105,11 +107,48 @@ pub struct Line {
     /// Who said it.
     pub speaker: Speaker,
     /// What was said, escaped for display (in the language in use, for the
-    /// tab's own words).
+    /// tab's own words). For the dialogue's bytes, see [`Line::shown`].
     pub text: String,
+    /// The dialogue's bytes this line is about (a message from the server,
+    /// or a name sent), for the display encoding and the hex view.
+    pub payload: Option<Payload>,
     /// The tab's own words, kept to write them again when the language
     /// changes; `None` for the dialogue's bytes, which are never translated.
     note: Option<Note>,
+}
+
+/// The bytes of a line of the dialogue.
+#[derive(Clone, Debug)]
+pub enum Payload {
+    /// A message from the server.
+    Message(ServerMessage),
+    /// Bytes this tab sent.
+    Sent(Bytes),
+}
+
+impl Payload {
+    /// The exact bytes.
+    pub fn bytes(&self) -> Bytes {
+        match self {
+            Payload::Message(message) => message.to_bytes(),
+            Payload::Sent(bytes) => bytes.clone(),
+        }
+    }
+}
+
+impl Line {
+    /// The line as shown: the dialogue's bytes in the display encoding
+    /// chosen now, or the tab's own words.
+    pub fn shown(&self) -> Cow<'_, str> {
+        match &self.payload {
+            Some(Payload::Sent(bytes)) => Cow::Owned(bytes_view::shown(bytes)),
+            Some(Payload::Message(message)) => match message_text(message) {
+                Ok(text) => Cow::Owned(text),
+                Err(_) => Cow::Borrowed(&self.text),
+            },
+            None => Cow::Borrowed(&self.text),
+        }
+    }
 }
 
 /// Words the tab writes into its conversation itself (not the dialogue's
@@ -213,6 +252,8 @@ pub struct ClientTab {
     code: [CodeView; 2],
     /// The language the conversation's notes are written in.
     language: Language,
+    /// The conversation line whose bytes are shown, if any.
+    inspected: Option<usize>,
 }
 
 impl ClientTab {
@@ -240,6 +281,7 @@ impl ClientTab {
             code_side: Script::Server,
             code: Default::default(),
             language: Language::current(),
+            inspected: None,
         }
     }
 
@@ -388,13 +430,24 @@ impl ClientTab {
                     self.your_turn = true;
                     self.focus_name = true;
                 }
+                let payload = Some(Payload::Message(message.clone()));
                 match message_text(message) {
-                    Ok(text) => return self.push(time, Speaker::Server, text, None),
-                    Err(note) => (Speaker::Server, note),
+                    Ok(text) => return self.push(time, Speaker::Server, text, None, payload),
+                    Err(note) => {
+                        let text = note.text();
+                        return self.push(time, Speaker::Server, text, Some(note), payload);
+                    }
                 }
             }
             EventKind::Sent { bytes } => {
-                return self.push(time, Speaker::You, bytes.escaped(), None);
+                let text = bytes_view::shown(bytes);
+                return self.push(
+                    time,
+                    Speaker::You,
+                    text,
+                    None,
+                    Some(Payload::Sent(bytes.clone())),
+                );
             }
             EventKind::TcpState { .. } => {
                 self.tcp = TcpView::from_event(&event.kind);
@@ -419,11 +472,18 @@ impl ClientTab {
             }
             _ => return,
         };
-        self.push(time, speaker, note.text(), Some(note));
+        self.push(time, speaker, note.text(), Some(note), None);
     }
 
     /// Adds a line to the conversation.
-    fn push(&mut self, time: String, speaker: Speaker, text: String, note: Option<Note>) {
+    fn push(
+        &mut self,
+        time: String,
+        speaker: Speaker,
+        text: String,
+        note: Option<Note>,
+        payload: Option<Payload>,
+    ) {
         // Every note in one language, even if it changed while the tab was
         // not shown.
         self.follow_language();
@@ -431,6 +491,7 @@ impl ClientTab {
             time,
             speaker,
             text,
+            payload,
             note,
         });
     }
@@ -592,17 +653,20 @@ impl ClientTab {
         }
     }
 
-    fn conversation_ui(&self, ui: &mut egui::Ui) {
+    fn conversation_ui(&mut self, ui: &mut egui::Ui) {
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 2.0;
         // Looked up once, not for every row.
         let server = t!("client.who.server");
         let you = t!("client.who.you");
+        let bytes_hint = t!("bytes.click_hint");
+        let mut inspect = None;
         egui::ScrollArea::vertical()
             .id_salt(("conversation", self.key))
             .stick_to_bottom(true)
             .auto_shrink([false, false])
             .show_rows(ui, row_height, self.conversation.len(), |ui, range| {
-                for line in &self.conversation[range] {
+                for (index, line) in self.conversation[range.clone()].iter().enumerate() {
+                    let index = range.start + index;
                     let (who, color) = match line.speaker {
                         Speaker::Server => (&*server, ui.visuals().hyperlink_color),
                         Speaker::You => (&*you, ui.visuals().strong_text_color()),
@@ -611,10 +675,45 @@ impl ClientTab {
                     ui.horizontal(|ui| {
                         ui.label(egui::RichText::new(&line.time).monospace().weak());
                         ui.label(egui::RichText::new(who).color(color).strong());
-                        ui.label(egui::RichText::new(&line.text).color(color));
+                        let text = egui::RichText::new(line.shown()).color(color);
+                        if line.payload.is_some() {
+                            // A line of the dialogue: click it to see its bytes.
+                            let response = ui
+                                .add(egui::Label::new(text).sense(egui::Sense::click()))
+                                .on_hover_text(&*bytes_hint);
+                            if response.clicked() {
+                                inspect = Some(index);
+                            }
+                        } else {
+                            ui.label(text);
+                        }
                     });
                 }
             });
+        if inspect.is_some() {
+            self.inspected = inspect;
+        }
+        self.bytes_window_ui(ui);
+    }
+
+    /// The hex view of the line clicked last, in a window of its own.
+    fn bytes_window_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(line) = self.inspected.and_then(|i| self.conversation.get(i)) else {
+            return;
+        };
+        let Some(bytes) = line.payload.as_ref().map(Payload::bytes) else {
+            return;
+        };
+        let mut open = true;
+        egui::Window::new(t!("bytes.window", line = line.shown()))
+            .id(egui::Id::unique(("bytes of a line", self.key)))
+            .open(&mut open)
+            .resizable(true)
+            .default_width(560.0)
+            .show(ui.ctx(), |ui| super::bytes_view::ui(ui, &bytes));
+        if !open {
+            self.inspected = None;
+        }
     }
 }
 
@@ -624,8 +723,8 @@ fn message_text(message: &ServerMessage) -> Result<String, Note> {
     match message {
         ServerMessage::Welcome => Ok("Welcome!".to_owned()),
         ServerMessage::Prompt => Ok("Whats your name?".to_owned()),
-        ServerMessage::Hello(name) => Ok(format!("Hello {}!", name.escaped())),
+        ServerMessage::Hello(name) => Ok(format!("Hello {}!", bytes_view::shown(name))),
         ServerMessage::GoodBye => Ok("Good bye!".to_owned()),
-        ServerMessage::Unexpected(bytes) => Err(Note::Unexpected(bytes.escaped())),
+        ServerMessage::Unexpected(bytes) => Err(Note::Unexpected(bytes_view::shown(bytes))),
     }
 }

@@ -165,7 +165,7 @@ pub fn build(client: &[&NetEvent], server: &[&NetEvent]) -> Vec<Row> {
             }),
             EventKind::Sent { bytes } => rows.push(Row::Arrow {
                 from: lane,
-                label: format!("\"{}\"", bytes.escaped()),
+                label: format!("\"{}\"", super::bytes_view::shown(bytes)),
                 time: Some(event.time),
             }),
             EventKind::FinQueued { behind } => {

@@ -21,7 +21,7 @@ use rust_i18n::t;
 use super::follow::{Follow, Role};
 use super::tcp_view::TcpView;
 use crate::net::protocol::{PROMPT, WELCOME};
-use crate::net::{CloseReason, EventKind, Heard, NetEvent, Origin};
+use crate::net::{Bytes, CloseReason, EventKind, Heard, NetEvent, Origin};
 
 /// Where a client thread is in the dialogue.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,8 +89,9 @@ pub struct ThreadRow {
     pub since: DateTime<Utc>,
     /// Where the dialogue is.
     pub step: Step,
-    /// The names heard so far, escaped for display.
-    pub names: Vec<String>,
+    /// The names heard so far, as their bytes (shown in the display
+    /// encoding chosen when drawn).
+    pub names: Vec<Bytes>,
     /// Bytes received from the client.
     pub bytes_in: u64,
     /// Bytes sent to the client.
@@ -128,7 +129,7 @@ impl ThreadRow {
                 }
             }
             EventKind::Heard { heard } => match heard {
-                Heard::Name { name, .. } => self.names.push(name.escaped()),
+                Heard::Name { name, .. } => self.names.push(name.clone()),
                 Heard::Exit => self.step = Step::SayingGoodBye,
                 Heard::EmptyName => {}
             },
@@ -374,7 +375,12 @@ impl ThreadTable {
                         ));
                     });
                     row.col(|ui| {
-                        let all = r.names.join(", ");
+                        let all = r
+                            .names
+                            .iter()
+                            .map(super::bytes_view::shown)
+                            .collect::<Vec<_>>()
+                            .join(", ");
                         ui.label(text(all.clone()))
                             .on_hover_text(if all.is_empty() {
                                 no_names.to_string()

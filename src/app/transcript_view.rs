@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use rust_i18n::t;
 
-use crate::net::{EventKind, NetEvent, Origin};
+use crate::net::{Bytes, EventKind, Heard, NetEvent, Origin};
 use crate::transcript::{Describe, Transcript};
 
 /// The transcript and how it is shown.
@@ -24,6 +24,8 @@ pub struct TranscriptView {
     origins: Vec<Origin>,
     /// `None` shows every event; otherwise only this connection's.
     filter: Option<Origin>,
+    /// The line whose bytes are shown in the hex view, if any.
+    inspected: Option<NetEvent>,
 }
 
 impl TranscriptView {
@@ -171,18 +173,53 @@ impl TranscriptView {
             .stick_to_bottom(true)
             .auto_shrink([false, false])
             .show_rows(ui, row_height, self.visible_len(), |ui, range| {
+                let hint = t!("bytes.click_hint");
                 for row in range {
-                    if let Some(event) = self.visible_event(row) {
-                        line_ui(ui, &event);
+                    if let Some(event) = self.visible_event(row)
+                        && line_ui(ui, &event, &hint)
+                    {
+                        self.inspected = Some(event);
                     }
                 }
             });
+        self.bytes_window_ui(ui);
+    }
+
+    /// The hex view of the line clicked last, in a window of its own.
+    fn bytes_window_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(event) = &self.inspected else { return };
+        let Some(bytes) = bytes_of(&event.kind) else {
+            return;
+        };
+        let mut open = true;
+        let title = format!("{}  {}", event.origin.label(), Describe(&event.kind));
+        egui::Window::new(t!("bytes.window", line = title))
+            .id(egui::Id::unique("bytes of a transcript line"))
+            .open(&mut open)
+            .resizable(true)
+            .default_width(560.0)
+            .show(ui.ctx(), |ui| super::bytes_view::ui(ui, bytes));
+        if !open {
+            self.inspected = None;
+        }
+    }
+}
+
+/// The bytes a line is about: what was sent or received, or a name heard.
+fn bytes_of(kind: &EventKind) -> Option<&Bytes> {
+    match kind {
+        EventKind::Sent { bytes } | EventKind::Received { bytes } => Some(bytes),
+        EventKind::Heard {
+            heard: Heard::Name { name, .. },
+        } => Some(name),
+        _ => None,
     }
 }
 
 /// One transcript line: time, connection, what happened. The line is the
 /// transcript's own text, as it is saved to a file, so it is not translated.
-fn line_ui(ui: &mut egui::Ui, event: &NetEvent) {
+/// A line with bytes can be clicked to see them; returns true when it was.
+fn line_ui(ui: &mut egui::Ui, event: &NetEvent, bytes_hint: &str) -> bool {
     let visuals = ui.visuals();
     let color = match &event.kind {
         EventKind::Error { .. } => visuals.error_fg_color,
@@ -196,5 +233,13 @@ fn line_ui(ui: &mut egui::Ui, event: &NetEvent) {
         event.origin.label(),
         Describe(&event.kind)
     );
-    ui.add(egui::Label::new(egui::RichText::new(text).monospace().color(color)).extend());
+    let label = egui::Label::new(egui::RichText::new(text).monospace().color(color)).extend();
+    if bytes_of(&event.kind).is_some() {
+        ui.add(label.sense(egui::Sense::click()))
+            .on_hover_text(bytes_hint)
+            .clicked()
+    } else {
+        ui.add(label);
+        false
+    }
 }

@@ -118,6 +118,20 @@ pub enum ServerMessage {
     Unexpected(Bytes),
 }
 
+impl ServerMessage {
+    /// The message's exact bytes, as they came over the wire.
+    pub fn to_bytes(&self) -> Bytes {
+        use super::protocol::Reply;
+        match self {
+            ServerMessage::Welcome => Bytes(Reply::Welcome.to_bytes()),
+            ServerMessage::Prompt => Bytes(Reply::Prompt.to_bytes()),
+            ServerMessage::Hello(name) => Bytes(Reply::Hello(name.0.clone()).to_bytes()),
+            ServerMessage::GoodBye => Bytes(Reply::GoodBye.to_bytes()),
+            ServerMessage::Unexpected(bytes) => bytes.clone(),
+        }
+    }
+}
+
 /// What happened. Which socket it happened to is in [`NetEvent::origin`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "event")]
