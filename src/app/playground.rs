@@ -23,6 +23,7 @@ use super::client_tabs::ClientTabs;
 use super::follow::Follow;
 use super::fonts;
 use super::load_panel::{LoadAction, LoadPanel};
+use super::pitfalls::PitfallPanel;
 use super::presenter::{self, Action, ViewChange};
 use super::save::{FileChooser, NativeDialog, SaveOutcome, Saver, default_save_folder};
 use super::scenario::{Player, PlayerAction, Stage};
@@ -87,6 +88,8 @@ pub struct PlaygroundApp {
     /// The scenario player, and whether its window is open.
     pub scenarios: Player,
     pub scenarios_open: bool,
+    /// The pitfall demos.
+    pub pitfalls: PitfallPanel,
     stats: FrameStats,
     /// Until the first frame: when the program started.
     first_frame_from: Option<Instant>,
@@ -179,6 +182,7 @@ impl PlaygroundApp {
             help_open: false,
             scenarios: Player::default(),
             scenarios_open: false,
+            pitfalls: PitfallPanel::default(),
             stats: FrameStats::default(),
             first_frame_from: Some(options.started),
             watcher: None,
@@ -459,6 +463,8 @@ impl PlaygroundApp {
             ui.separator();
             ui.toggle_value(&mut self.scenarios_open, t!("scenario.window"))
                 .on_hover_text(t!("scenario.toggle_hint"));
+            ui.toggle_value(&mut self.pitfalls.open, t!("pitfall.window"))
+                .on_hover_text(t!("pitfall.toggle_hint"));
             ui.toggle_value(&mut self.load.open, t!("toolbar.load"))
                 .on_hover_text(t!("toolbar.load_hint", keys = keys(Action::ToggleLoad)));
             ui.separator();
@@ -610,6 +616,7 @@ impl eframe::App for PlaygroundApp {
             self.ctx.request_repaint_after(wait);
         }
         self.saver.poll();
+        self.pitfalls.poll();
         if let Some(wait) = self.load.tick(self.events.len()) {
             self.ctx.request_repaint_after(wait);
         }
@@ -687,6 +694,23 @@ impl eframe::App for PlaygroundApp {
                 egui::ScrollArea::vertical().show(ui, |ui| self.scenarios_ui(ui));
             });
         self.scenarios_open = open;
+        let mut open = self.pitfalls.open;
+        egui::Window::new(t!("pitfall.window"))
+            .id(egui::Id::unique("pitfall window"))
+            .open(&mut open)
+            .default_width(620.0)
+            .default_height(560.0)
+            .default_pos(ui.ctx().content_rect().left_top() + egui::vec2(120.0, 60.0))
+            .resizable(true)
+            .show(ui.ctx(), |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    if let Some(pitfall) = self.pitfalls.ui(ui) {
+                        let ctx = self.ctx.clone();
+                        self.pitfalls.run(pitfall, move || ctx.request_repaint());
+                    }
+                });
+            });
+        self.pitfalls.open = open;
         presenter::help_ui(ui.ctx(), &mut self.help_open);
     }
 
