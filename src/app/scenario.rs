@@ -560,10 +560,10 @@ mod tests {
             if text.is_empty() {
                 return;
             }
-            if let Some(tab) = self.tabs.iter_mut().find(|t| t.0 == key) {
-                if text == "exit" {
-                    *tab = (key, false, true);
-                }
+            if let Some(tab) = self.tabs.iter_mut().find(|t| t.0 == key)
+                && text == "exit"
+            {
+                *tab = (key, false, true);
             }
             self.sent.push((key, text));
         }
@@ -615,8 +615,10 @@ mod tests {
     #[test]
     fn the_pace_spaces_the_steps() {
         let mut stage = Pretend::default();
-        let mut player = Player::default();
-        player.pace = Duration::from_secs(2);
+        let mut player = Player {
+            pace: Duration::from_secs(2),
+            ..Player::default()
+        };
         player.play(Scenario::OneClient, &mut stage);
         let start = Instant::now();
         // The first step is taken at once.
