@@ -206,7 +206,7 @@ fn report_ui(ui: &mut egui::Ui, report: &PitfallReport) {
         PitfallReport::TimeWait(r) => {
             let state = r
                 .old_state
-                .map(|s| format!("{s:?}"))
+                .map(|s| s.name().to_owned())
                 .map(|s| match r.time_wait_left {
                     Some(left) => format!("{s} ({})", duration(left)),
                     None => s,

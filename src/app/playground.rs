@@ -688,7 +688,9 @@ impl eframe::App for PlaygroundApp {
             .id(egui::Id::unique("scenario window"))
             .open(&mut open)
             .default_width(360.0)
-            .default_pos(ui.ctx().content_rect().right_top() + egui::vec2(-780.0, 40.0))
+            // Over the console's right half: the clients, the threads and
+            // the transcript stay in view while a scenario plays.
+            .default_pos(ui.ctx().content_rect().left_bottom() + egui::vec2(380.0, -320.0))
             .resizable(true)
             .show(ui.ctx(), |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| self.scenarios_ui(ui));

@@ -117,11 +117,13 @@ pub enum ViewChange {
 }
 
 /// The language switch: each language by its own name, so anyone can
-/// find theirs whatever the window speaks now.
+/// find theirs whatever the window speaks now. Meant for a right-to-left
+/// layout (the toolbar's right end).
 pub fn language_ui(ui: &mut egui::Ui, settings: &mut Settings) -> Option<ViewChange> {
     let mut changed = None;
-    let label = ui.label(t!("language.label"));
-    egui::ComboBox::from_id_salt("language switch")
+    // Drawn right to left in the toolbar: the menu first, then its label
+    // (which so appears before it), then the menu is tied to the label.
+    let combo = egui::ComboBox::from_id_salt("language switch")
         .selected_text(settings.language.native_name())
         .show_ui(ui, |ui| {
             for language in Language::ALL {
@@ -132,9 +134,9 @@ pub fn language_ui(ui: &mut egui::Ui, settings: &mut Settings) -> Option<ViewCha
                     changed = Some(ViewChange::Look);
                 }
             }
-        })
-        .response
-        .labelled_by(label.id);
+        });
+    let label = ui.label(t!("language.label"));
+    combo.response.labelled_by(label.id);
     changed
 }
 

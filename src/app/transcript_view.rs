@@ -198,6 +198,8 @@ impl TranscriptView {
             .open(&mut open)
             .resizable(true)
             .default_width(560.0)
+            // Mid-window, away from the panels' controls; it can be moved.
+            .default_pos(ui.ctx().content_rect().center() - egui::vec2(280.0, 120.0))
             .show(ui.ctx(), |ui| super::bytes_view::ui(ui, bytes));
         if !open {
             self.inspected = None;
