@@ -11,6 +11,14 @@
 #     bash`: xvfb-run's sh does not pass functions on) waits until the window "TCP Playground" exists, then gives it the
 #     keyboard focus: Xvfb has no window manager to do that.
 
+# The window remembers its settings (language, zoom, fields) in the user's
+# data folder; the scripts click positions of the default English layout,
+# so each run starts from a fresh, empty data folder of its own.
+if [ -z "${FRESH_DATA_HOME:-}" ]; then
+  FRESH_DATA_HOME="$(mktemp -d)"
+  export FRESH_DATA_HOME XDG_DATA_HOME="$FRESH_DATA_HOME"
+fi
+
 need_tools() {
   local need=() tool
   for tool in "$@"; do
