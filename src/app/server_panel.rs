@@ -17,7 +17,7 @@ use super::tcp_view::TcpView;
 use super::threads::{TableAction, ThreadTable, close_reason_text};
 use crate::net::config::{ConfigError, parse_bind_ip, parse_port};
 use crate::net::gate::StepGate;
-use crate::net::{EventKind, EventSender, NetEvent, Origin, Server, ServerConfig};
+use crate::net::{EventKind, EventSender, NetError, NetEvent, Origin, Server, ServerConfig};
 
 /// Height of the thread table, in points: about ten rows.
 const TABLE_HEIGHT: f32 = 250.0;
@@ -59,6 +59,34 @@ impl FieldError {
             FieldError::System(message) => message.clone(),
         }
     }
+}
+
+/// Why the server could not start, in the language in use, and whether
+/// it is about the port (then it is also shown under the port field). The
+/// English is [`NetError`]'s own sentence.
+fn start_error_text(error: &NetError, addr: SocketAddr) -> (String, bool) {
+    let (port, ip) = (addr.port(), addr.ip());
+    let text = match error {
+        NetError::Bind { source, .. } => match source.kind() {
+            std::io::ErrorKind::AddrInUse => {
+                return (
+                    t!("server.error_port_in_use", port = port, ip = ip).into_owned(),
+                    true,
+                );
+            }
+            std::io::ErrorKind::PermissionDenied => {
+                return (
+                    t!("server.error_port_denied", port = port).into_owned(),
+                    true,
+                );
+            }
+            std::io::ErrorKind::AddrNotAvailable => t!("server.error_not_local", ip = ip),
+            _ => t!("server.error_cannot_listen", addr = addr, why = source),
+        },
+        NetError::DeferAccept(why) => t!("server.error_defer", why = why),
+        NetError::Thread(why) => t!("server.error_thread", why = why),
+    };
+    (text.into_owned(), false)
 }
 
 /// One line of the server's console, with its local time.
@@ -214,8 +242,8 @@ impl ServerPanel {
                 self.server = Some(server);
             }
             Err(e) => {
-                let message = e.to_string();
-                if message.starts_with("port") {
+                let (message, about_port) = start_error_text(&e, SocketAddr::new(ip, port));
+                if about_port {
                     self.port_error = Some(FieldError::System(message.clone()));
                 }
                 self.status = Status::Failed(message);
@@ -666,5 +694,50 @@ mod tests {
             t!("server.error_bad_address", locale = "en", text = "nowhere"),
             address
         );
+    }
+
+    /// The English of a failed start is `NetError`'s own sentence.
+    #[test]
+    fn start_errors_in_english_match_their_display() {
+        use super::{NetError, SocketAddr, start_error_text};
+        use std::io::{Error, ErrorKind};
+        let addr: SocketAddr = "127.0.0.1:6000".parse().unwrap();
+        for kind in [
+            ErrorKind::AddrInUse,
+            ErrorKind::PermissionDenied,
+            ErrorKind::AddrNotAvailable,
+            ErrorKind::Other,
+        ] {
+            let error = NetError::bind(addr, Error::from(kind));
+            let english = match error {
+                NetError::Bind { ref source, .. } => match source.kind() {
+                    ErrorKind::AddrInUse => {
+                        t!(
+                            "server.error_port_in_use",
+                            locale = "en",
+                            port = 6000,
+                            ip = addr.ip()
+                        )
+                    }
+                    ErrorKind::PermissionDenied => {
+                        t!("server.error_port_denied", locale = "en", port = 6000)
+                    }
+                    ErrorKind::AddrNotAvailable => {
+                        t!("server.error_not_local", locale = "en", ip = addr.ip())
+                    }
+                    _ => t!(
+                        "server.error_cannot_listen",
+                        locale = "en",
+                        addr = addr,
+                        why = source
+                    ),
+                },
+                _ => unreachable!(),
+            };
+            assert_eq!(english, error.to_string());
+        }
+        // Port errors are also shown under the port field.
+        let in_use = NetError::bind(addr, Error::from(ErrorKind::AddrInUse));
+        assert!(start_error_text(&in_use, addr).1);
     }
 }
