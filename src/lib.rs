@@ -30,6 +30,8 @@
 //! | [`cli`] | `serve` and `connect`: the same code without a window |
 //! | [`app`] | the window: server panel, client tabs, transcript (egui) |
 //! | [`app::lang`] | English and 简体中文: every UI string in `assets/locales/` |
+//! | [`app::scenario`], [`app::pitfalls`] | the tutorial's lessons played step by step; classic mistakes measured and explained |
+//! | [`net::pitfall`] | those mistakes (glued messages, Nagle, backlog, TIME_WAIT, EOF) on real sockets |
 //!
 //! Data flows one way each direction: network threads send owned
 //! [`net::NetEvent`]s to whoever listens (a window, a terminal, a test); the
