@@ -393,7 +393,8 @@ impl Player {
             Step::StartServer => stage.server_listening(),
             Step::StopServer => stage.server_stopped(),
             Step::OpenClient => {
-                client(self.clients.len() - 1).is_some_and(|k| stage.waits_for_name(k))
+                // The client this step opened: the last one.
+                self.clients.last().is_some_and(|&k| stage.waits_for_name(k))
             }
             Step::Reconnect(n) => client(n).is_some_and(|k| stage.waits_for_name(k)),
             // An empty name is not sent: the tab asks again at once.
