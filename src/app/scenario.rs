@@ -394,7 +394,9 @@ impl Player {
             Step::StopServer => stage.server_stopped(),
             Step::OpenClient => {
                 // The client this step opened: the last one.
-                self.clients.last().is_some_and(|&k| stage.waits_for_name(k))
+                self.clients
+                    .last()
+                    .is_some_and(|&k| stage.waits_for_name(k))
             }
             Step::Reconnect(n) => client(n).is_some_and(|k| stage.waits_for_name(k)),
             // An empty name is not sent: the tab asks again at once.
