@@ -16,7 +16,7 @@ use std::sync::Arc;
 use super::bytes_view;
 use super::code_view::{CodeView, Script, Spot};
 use super::follow::{Follow, Role};
-use super::lang::Language;
+use super::lang::{Language, close_reason};
 use super::tcp_view::TcpView;
 use crate::net::config::ConfigError;
 use crate::net::gate::StepGate;
@@ -183,22 +183,6 @@ impl Note {
             Note::Unexpected(bytes) => t!("client.note.unexpected", bytes = bytes),
         }
         .into_owned()
-    }
-}
-
-/// Why a connection closed, in the language in use. The operating system's
-/// own words (a failed connect, a socket error) stay as it wrote them.
-pub fn close_reason(reason: &CloseReason) -> Cow<'static, str> {
-    match reason {
-        CloseReason::Exit => t!("client.reason.exit"),
-        CloseReason::Eof => t!("client.reason.eof"),
-        CloseReason::Reset => t!("client.reason.reset"),
-        CloseReason::Kicked => t!("client.reason.kicked"),
-        CloseReason::Timeout => t!("client.reason.timeout"),
-        CloseReason::ServerStopped => t!("client.reason.server_stopped"),
-        CloseReason::Disconnected => t!("client.reason.disconnected"),
-        CloseReason::ConnectFailed(why) => t!("client.reason.connect_failed", why = why),
-        CloseReason::Error(why) => t!("client.reason.error", why = why),
     }
 }
 

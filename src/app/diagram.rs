@@ -15,7 +15,7 @@ use std::borrow::Cow;
 use chrono::{DateTime, Local, Utc};
 use rust_i18n::t;
 
-use crate::net::CloseReason;
+use super::lang::close_reason;
 use crate::net::calls::{Call, CallResult};
 use crate::net::capture::{Flags, Segment};
 use crate::net::lifecycle::{Role, between};
@@ -250,22 +250,6 @@ pub fn build(client: &[&NetEvent], server: &[&NetEvent]) -> Vec<Row> {
         }
     }
     elide_long_runs(rows)
-}
-
-/// Why a socket was closed, in the window's language (the words of
-/// `CloseReason`'s `Display` in English).
-fn close_reason(reason: &CloseReason) -> Cow<'static, str> {
-    match reason {
-        CloseReason::Exit => t!("diagram.reason.exit"),
-        CloseReason::Eof => t!("diagram.reason.eof"),
-        CloseReason::Reset => t!("diagram.reason.reset"),
-        CloseReason::Kicked => t!("diagram.reason.kicked"),
-        CloseReason::Timeout => t!("diagram.reason.timeout"),
-        CloseReason::ServerStopped => t!("diagram.reason.server_stopped"),
-        CloseReason::Disconnected => t!("diagram.reason.disconnected"),
-        CloseReason::ConnectFailed(why) => t!("diagram.reason.connect_failed", why = why),
-        CloseReason::Error(why) => t!("diagram.reason.error", why = why),
-    }
 }
 
 /// What a socket call returned, in the window's language (the words of

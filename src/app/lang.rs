@@ -14,7 +14,12 @@
 
 #![forbid(unsafe_code)]
 
+use std::borrow::Cow;
+
+use rust_i18n::t;
 use serde::{Deserialize, Serialize};
+
+use crate::net::CloseReason;
 
 /// The languages the window speaks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,9 +93,60 @@ impl Language {
     }
 }
 
+/// Why a connection closed, in the language in use, for every panel that
+/// says so (the thread table, the console, a tab, its diagram). In English
+/// it is the reason's own `Display`, as the transcript saves it; the
+/// system's words of an error stay as they are.
+pub fn close_reason(reason: &CloseReason) -> Cow<'static, str> {
+    match reason {
+        CloseReason::Exit => t!("reason.exit"),
+        CloseReason::Eof => t!("reason.eof"),
+        CloseReason::Reset => t!("reason.reset"),
+        CloseReason::Kicked => t!("reason.kicked"),
+        CloseReason::Timeout => t!("reason.timeout"),
+        CloseReason::ServerStopped => t!("reason.server_stopped"),
+        CloseReason::Disconnected => t!("reason.disconnected"),
+        CloseReason::ConnectFailed(why) => t!("reason.connect_failed", why = why),
+        CloseReason::Error(why) => t!("reason.error", why = why),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The English of each close reason is the reason's own `Display`
+    /// (what the transcript saves), word for word.
+    #[test]
+    fn close_reasons_in_english_match_their_display() {
+        let why = || "Connection refused (os error 111)".to_owned();
+        for reason in [
+            CloseReason::Exit,
+            CloseReason::Eof,
+            CloseReason::Reset,
+            CloseReason::Kicked,
+            CloseReason::Timeout,
+            CloseReason::ServerStopped,
+            CloseReason::Disconnected,
+            CloseReason::ConnectFailed(why()),
+            CloseReason::Error(why()),
+        ] {
+            let english = match &reason {
+                CloseReason::Exit => t!("reason.exit", locale = "en"),
+                CloseReason::Eof => t!("reason.eof", locale = "en"),
+                CloseReason::Reset => t!("reason.reset", locale = "en"),
+                CloseReason::Kicked => t!("reason.kicked", locale = "en"),
+                CloseReason::Timeout => t!("reason.timeout", locale = "en"),
+                CloseReason::ServerStopped => t!("reason.server_stopped", locale = "en"),
+                CloseReason::Disconnected => t!("reason.disconnected", locale = "en"),
+                CloseReason::ConnectFailed(why) => {
+                    t!("reason.connect_failed", locale = "en", why = why)
+                }
+                CloseReason::Error(why) => t!("reason.error", locale = "en", why = why),
+            };
+            assert_eq!(english, reason.to_string());
+        }
+    }
 
     #[test]
     fn locale_tags_map_to_languages() {

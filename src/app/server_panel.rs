@@ -13,8 +13,9 @@ use chrono::Local;
 use rust_i18n::t;
 
 use super::follow::{Follow, Role};
+use super::lang::close_reason;
 use super::tcp_view::TcpView;
-use super::threads::{TableAction, ThreadTable, close_reason_text};
+use super::threads::{TableAction, ThreadTable};
 use crate::net::config::{ConfigError, parse_bind_ip, parse_port};
 use crate::net::gate::StepGate;
 use crate::net::{EventKind, EventSender, NetError, NetEvent, Origin, Server, ServerConfig};
@@ -418,7 +419,7 @@ impl ServerPanel {
             (Origin::ServerConn(id), EventKind::Closed { reason }) => {
                 let peer = self.threads.row(*id).map(|r| r.peer);
                 peer.map(|peer| {
-                    let reason = close_reason_text(reason);
+                    let reason = close_reason(reason);
                     t!("server.console_closed", peer = peer, reason = reason).into_owned()
                 })
             }

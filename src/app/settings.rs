@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::bytes_view::TextEncoding;
 use super::lang::Language;
-use crate::net::ServerConfig;
+use super::server_panel::ServerPanel;
 
 /// Where the settings are kept in eframe's storage.
 pub const STORAGE_KEY: &str = "tcp-playground.settings";
@@ -79,19 +79,21 @@ impl Default for Settings {
     /// The defaults of the tutorial, in English. A first run uses
     /// [`Settings::first_run`] instead, which follows the system's language.
     fn default() -> Self {
-        let server = ServerConfig::default();
+        // The server fields as a fresh server panel has them (the
+        // tutorial's defaults, see `ServerConfig`).
+        let server = ServerPanel::default();
         Settings {
             language: Language::English,
             theme: Theme::System,
             zoom: 1.0,
             large_text: false,
             encoding: TextEncoding::Utf8,
-            bind_address: server.bind.ip().to_string(),
-            port: server.bind.port().to_string(),
-            pace_ms: server.pace.as_millis() as u64,
+            bind_address: server.address,
+            port: server.port,
+            pace_ms: server.pace_ms,
             backlog: server.backlog,
             max_clients: server.max_clients,
-            idle_timeout_s: server.idle_timeout.map_or(0, |t| t.as_secs()),
+            idle_timeout_s: server.idle_timeout_s,
         }
     }
 }

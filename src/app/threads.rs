@@ -19,6 +19,7 @@ use egui_extras::{Column, TableBuilder};
 use rust_i18n::t;
 
 use super::follow::{Follow, Role};
+use super::lang::close_reason;
 use super::tcp_view::TcpView;
 use crate::net::protocol::{PROMPT, WELCOME};
 use crate::net::{Bytes, CloseReason, EventKind, Heard, NetEvent, Origin};
@@ -47,25 +48,9 @@ impl Step {
             Step::WaitingForName => t!("threads.step_waiting_for_name").into_owned(),
             Step::SayingGoodBye => t!("threads.step_saying_good_bye").into_owned(),
             Step::Closed(reason) => {
-                t!("threads.step_closed", reason = close_reason_text(reason)).into_owned()
+                t!("threads.step_closed", reason = close_reason(reason)).into_owned()
             }
         }
-    }
-}
-
-/// Why a connection closed, in the language in use (in English, the
-/// reason's own `Display`; the system's words of an error stay as they are).
-pub fn close_reason_text(reason: &CloseReason) -> Cow<'static, str> {
-    match reason {
-        CloseReason::Exit => t!("threads.close_reason.exit"),
-        CloseReason::Eof => t!("threads.close_reason.eof"),
-        CloseReason::Reset => t!("threads.close_reason.reset"),
-        CloseReason::Kicked => t!("threads.close_reason.kicked"),
-        CloseReason::Timeout => t!("threads.close_reason.timeout"),
-        CloseReason::ServerStopped => t!("threads.close_reason.server_stopped"),
-        CloseReason::Disconnected => t!("threads.close_reason.disconnected"),
-        CloseReason::ConnectFailed(why) => t!("threads.close_reason.connect_failed", why = why),
-        CloseReason::Error(why) => t!("threads.close_reason.error", why = why),
     }
 }
 
@@ -450,64 +435,6 @@ impl ThreadTable {
                     label.on_hover_text(hover);
                 }
             });
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use rust_i18n::t;
-
-    use crate::net::CloseReason;
-
-    /// The English of each close reason is the reason's own `Display`
-    /// (what the transcript saves), word for word.
-    #[test]
-    fn close_reasons_in_english_match_their_display() {
-        let why = "Connection refused (os error 111)";
-        for (reason, english) in [
-            (
-                CloseReason::Exit,
-                t!("threads.close_reason.exit", locale = "en"),
-            ),
-            (
-                CloseReason::Eof,
-                t!("threads.close_reason.eof", locale = "en"),
-            ),
-            (
-                CloseReason::Reset,
-                t!("threads.close_reason.reset", locale = "en"),
-            ),
-            (
-                CloseReason::Kicked,
-                t!("threads.close_reason.kicked", locale = "en"),
-            ),
-            (
-                CloseReason::Timeout,
-                t!("threads.close_reason.timeout", locale = "en"),
-            ),
-            (
-                CloseReason::ServerStopped,
-                t!("threads.close_reason.server_stopped", locale = "en"),
-            ),
-            (
-                CloseReason::Disconnected,
-                t!("threads.close_reason.disconnected", locale = "en"),
-            ),
-            (
-                CloseReason::ConnectFailed(why.into()),
-                t!(
-                    "threads.close_reason.connect_failed",
-                    locale = "en",
-                    why = why
-                ),
-            ),
-            (
-                CloseReason::Error(why.into()),
-                t!("threads.close_reason.error", locale = "en", why = why),
-            ),
-        ] {
-            assert_eq!(english, reason.to_string());
         }
     }
 }
