@@ -24,10 +24,10 @@ trap 'kill $app 2>/dev/null || true' EXIT
 wait_for_window
 click() { xdotool mousemove "$1" "$2" click 1; sleep 0.4; }
 click 30 157          # Start the server (port 6000)
-click 277 12          # Load
-click 968 150         # the Bots field: a click edits it
+xdotool key ctrl+l; sleep 0.4   # open the Load panel
+click 975 150         # the Bots field: a click edits it
 xdotool key ctrl+a; xdotool type "$BOTS"; xdotool key Return; sleep 0.3
-click 923 199         # Start bots
+click 933 199         # Start bots
 sleep "$SECONDS_LOAD"
 echo "resident memory after ${SECONDS_LOAD} s: $(( $(awk '/VmRSS/ {print $2}' "/proc/$app/status") / 1024 )) MiB"
 import -window root /tmp/measure-bots.png 2>/dev/null || true

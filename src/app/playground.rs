@@ -43,6 +43,10 @@ pub const REPAINT_DELAY: Duration = Duration::from_millis(30);
 /// so even a flood of events keeps frames short.
 const MAX_EVENTS_PER_FRAME: usize = 5_000;
 
+/// The longest a frame spends applying events, so that a frame under a
+/// flood of events still fits in a 60 Hz frame (16 ms) with its drawing.
+const APPLY_BUDGET: Duration = Duration::from_millis(6);
+
 /// What the app needs from outside; tests inject their own.
 pub struct AppOptions {
     /// Asks where to save (the native dialog, or a test's answer).
@@ -414,34 +418,50 @@ impl PlaygroundApp {
         self.saver.quick_save(copy, move || ctx.request_repaint());
     }
 
-    /// Applies the events that have arrived (at most a frame's worth);
-    /// returns how many.
+    /// Applies the events that have arrived, at most a frame's worth (by
+    /// count and by time); returns how many. The rest wait for the next
+    /// frame, which is asked for at once.
     pub fn drain_events(&mut self) -> usize {
+        let started = Instant::now();
         let mut applied = 0;
-        for event in self.events.try_iter().take(MAX_EVENTS_PER_FRAME) {
-            applied += 1;
-            let load = &self.load;
-            let bot = match event.origin {
-                Origin::Listener | Origin::ServerConn(_) => {
-                    self.server.apply(&event, |peer| load.is_bot(peer))
-                }
-                Origin::Client(_) => {
-                    self.clients.apply(&event);
-                    false
-                }
+        while applied < MAX_EVENTS_PER_FRAME {
+            let Ok(event) = self.events.try_recv() else {
+                break;
             };
-            // A bot's socket is not watched or captured: the Load panel
-            // shows the bots as figures, not as connections.
-            if !bot {
-                self.watch_new_socket(&event);
-                self.record_segments(&event);
+            self.apply_event(event);
+            applied += 1;
+            // Reading the clock costs little, but not nothing: look at it
+            // once every 64 events.
+            if applied % 64 == 0 && started.elapsed() > APPLY_BUDGET {
+                break;
             }
-            self.transcript.push(event);
         }
         if !self.events.is_empty() {
             self.ctx.request_repaint();
         }
         applied
+    }
+
+    /// Shows one event: in the server's or a client's panel, and in the
+    /// transcript.
+    fn apply_event(&mut self, event: NetEvent) {
+        let load = &self.load;
+        let bot = match event.origin {
+            Origin::Listener | Origin::ServerConn(_) => {
+                self.server.apply(&event, |peer| load.is_bot(peer))
+            }
+            Origin::Client(_) => {
+                self.clients.apply(&event);
+                false
+            }
+        };
+        // A bot's socket is not watched or captured: the Load panel
+        // shows the bots as figures, not as connections.
+        if !bot {
+            self.watch_new_socket(&event);
+            self.record_segments(&event);
+        }
+        self.transcript.push(event);
     }
 
     fn toolbar_ui(&mut self, ui: &mut egui::Ui) {
