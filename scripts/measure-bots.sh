@@ -27,7 +27,7 @@ click 30 157          # Start the server (port 6000)
 xdotool key ctrl+l; sleep 0.4   # open the Load panel
 click 975 150         # the Bots field: a click edits it
 xdotool key ctrl+a; xdotool type "$BOTS"; xdotool key Return; sleep 0.3
-click 933 199         # Start bots
+click 933 222         # Start bots ("Keep this window smooth" stays on)
 sleep "$SECONDS_LOAD"
 echo "resident memory after ${SECONDS_LOAD} s: $(( $(awk '/VmRSS/ {print $2}' "/proc/$app/status") / 1024 )) MiB"
 import -window root /tmp/measure-bots.png 2>/dev/null || true

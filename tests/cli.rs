@@ -255,3 +255,53 @@ fn bench_prints_figures_and_the_first_cause_of_errors() {
     );
     assert!(stderr.contains("refused"), "{stderr}");
 }
+
+/// `bench --rate`: the bots together stay under the rate asked (they may
+/// do fewer on a busy machine, never more than the rate and its short
+/// burst allow); a rate that is not a positive number is refused.
+#[test]
+fn bench_keeps_to_the_rate_asked() {
+    let output = run_with_input(
+        app(&[
+            "bench",
+            "--serve",
+            "--bots",
+            "8",
+            "--seconds",
+            "2",
+            "--rate",
+            "100",
+        ]),
+        b"",
+        Duration::from_secs(30),
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("at most 100 a second"), "{stdout}");
+    // "total: N round trips in S s = R per second"
+    let total = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("total: "))
+        .expect("a summary line");
+    let mut words = total.split_whitespace();
+    let completed: f64 = words.next().unwrap().parse().unwrap();
+    let seconds: f64 = words.nth(3).unwrap().parse().unwrap();
+    // 100 a second, plus the 20 ms burst and the turn due at the start.
+    assert!(
+        completed <= 100.0 * seconds + 4.0,
+        "{completed} round trips in {seconds} s"
+    );
+    assert!(completed > 0.0, "{stdout}");
+
+    let output = run_with_input(
+        app(&["bench", "--serve", "--rate", "0"]),
+        b"",
+        Duration::from_secs(30),
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("\"0\" is not a positive number of operations a second"),
+        "{stderr}"
+    );
+}

@@ -64,3 +64,40 @@ fn without_a_server_the_panel_says_what_to_do() {
     assert_shown(&h, "Which server? Start the server, or type its HOST:PORT.");
     assert!(!h.state().load.is_running());
 }
+
+/// "Keep this window smooth" (on by default) limits the bots' rate and
+/// shows the limit; turned off during the run, the bots go flat out; on
+/// again, they are limited again.
+#[test]
+fn keeping_the_window_smooth_limits_the_bots_and_can_be_turned_off() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut h = harness(folder.path(), Arc::new(ScriptedChooser::default()));
+    click(&mut h, "Start");
+    wait_until(&mut h, "the server to listen", |app| {
+        app.server.listening_on().is_some()
+    });
+    click(&mut h, "Load");
+    h.state_mut().load.bots = 5;
+    assert!(h.state().load.smooth, "on by default");
+    click(&mut h, "Start bots");
+    assert!(
+        h.state().load.rate_limit().is_some(),
+        "limited from the start"
+    );
+    wait_until(&mut h, "a second of figures", |app| {
+        app.load.figures().is_some_and(|f| f.completed > 0)
+    });
+    assert_shown(&h, "Pace");
+    assert_shown(&h, "round trips per second (for the window)");
+
+    click(&mut h, "Keep this window smooth");
+    assert!(!h.state().load.smooth);
+    assert_eq!(h.state().load.rate_limit(), None, "flat out");
+    wait_until(&mut h, "the figures to say so", |_| true);
+    assert_shown(&h, "as fast as they can");
+
+    click(&mut h, "Keep this window smooth");
+    assert!(h.state().load.rate_limit().is_some(), "limited again");
+    click(&mut h, "Stop bots");
+    assert!(!h.state().load.is_running());
+}

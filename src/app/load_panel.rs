@@ -27,6 +27,72 @@ pub const BEHIND: usize = 20_000;
 /// …until fewer than this many wait.
 pub const CAUGHT_UP: usize = 5_000;
 
+/// Keeps the window smooth while its bots run ("Keep this window smooth",
+/// on by default). The bots are threads of this process: flat out, a
+/// thousand of them and their server threads take both cores, and the
+/// window's frames wait behind them. So every half second this looks at
+/// the slowest frame of that half second and sets the bots' rate limit
+/// ([`Load::limit_rate`]): a third slower at once after a frame that took
+/// too long, a tenth faster when every frame was quick and the bots used
+/// all the rate they were allowed. It finds about the most the machine
+/// can do with every frame of the window still under 16 ms.
+#[derive(Debug)]
+struct Smoother {
+    /// The rate allowed now, operations a second.
+    rate: f64,
+    /// The slowest frame since `since`, in milliseconds.
+    slowest_ms: f32,
+    since: Instant,
+    /// Operations completed at `since`.
+    completed_then: u64,
+}
+
+impl Smoother {
+    const PERIOD: Duration = Duration::from_millis(500);
+    /// Where the rate starts: gentle, it climbs within seconds.
+    const START: f64 = 2_000.0;
+    const MIN: f64 = 100.0;
+    const MAX: f64 = 1_000_000.0;
+    /// A frame slower than this (a 60 Hz frame) slows the bots down…
+    const TOO_SLOW_MS: f32 = 16.0;
+    /// …and while every frame is quicker than this, they may go faster.
+    const QUICK_MS: f32 = 12.0;
+
+    fn new(now: Instant, completed: u64) -> Self {
+        Smoother {
+            rate: Self::START,
+            slowest_ms: 0.0,
+            since: now,
+            completed_then: completed,
+        }
+    }
+
+    /// Notes how long a frame took.
+    fn frame(&mut self, ms: f32) {
+        self.slowest_ms = self.slowest_ms.max(ms);
+    }
+
+    /// Once a period, the new rate (with `completed`: the run's count of
+    /// operations so far); `None` in between.
+    fn adjust(&mut self, now: Instant, completed: u64) -> Option<f64> {
+        let elapsed = now.saturating_duration_since(self.since);
+        if elapsed < Self::PERIOD {
+            return None;
+        }
+        let done = completed.saturating_sub(self.completed_then) as f64;
+        let achieved = done / elapsed.as_secs_f64();
+        if self.slowest_ms > Self::TOO_SLOW_MS {
+            self.rate = (self.rate * 0.7).max(Self::MIN);
+        } else if self.slowest_ms < Self::QUICK_MS && achieved >= 0.8 * self.rate {
+            self.rate = (self.rate * 1.1).min(Self::MAX);
+        }
+        self.slowest_ms = 0.0;
+        self.since = now;
+        self.completed_then = completed;
+        Some(self.rate)
+    }
+}
+
 /// One second of a run, as plotted.
 #[derive(Clone, Copy, Debug)]
 struct Point {
@@ -59,6 +125,9 @@ pub struct LoadPanel {
     pub bots: usize,
     /// What each bot does.
     pub mode: LoadMode,
+    /// Slow the bots down as much as the window needs to stay smooth.
+    pub smooth: bool,
+    smoother: Option<Smoother>,
     run: Option<Load>,
     started: Instant,
     next_tick: Instant,
@@ -98,6 +167,8 @@ impl Default for LoadPanel {
             target: String::new(),
             bots: 50,
             mode: LoadMode::RoundTrips,
+            smooth: true,
+            smoother: None,
             run: None,
             started: Instant::now(),
             next_tick: Instant::now(),
@@ -140,8 +211,11 @@ impl LoadPanel {
                 return;
             }
         };
+        let now = Instant::now();
+        self.smoother = self.smooth.then(|| Smoother::new(now, 0));
         let config = LoadConfig {
             track_addresses: true,
+            rate_limit: self.smoother.as_ref().map(|s| s.rate),
             ..LoadConfig::new(target, self.bots.max(1), self.mode)
         };
         match Load::start(config) {
@@ -165,13 +239,38 @@ impl LoadPanel {
         }
     }
 
-    /// Called every frame with how many events wait to be shown: holds the
-    /// bots back while the window is behind (more than [`BEHIND`] events
-    /// waiting) until it has caught up (fewer than [`CAUGHT_UP`]). Takes a
-    /// new point once a second; returns how long until the next one, so
-    /// the window redraws then.
-    pub fn tick(&mut self, waiting_events: usize) -> Option<Duration> {
+    /// Turns "Keep this window smooth" on or off, during a run too.
+    pub fn set_smooth(&mut self, smooth: bool) {
+        self.smooth = smooth;
+        let Some(run) = &self.run else {
+            return;
+        };
+        self.smoother = smooth.then(|| Smoother::new(Instant::now(), run.completed()));
+        run.limit_rate(self.smoother.as_ref().map(|s| s.rate));
+    }
+
+    /// The bots' rate limit while the window keeps itself smooth.
+    pub fn rate_limit(&self) -> Option<f64> {
+        self.run.as_ref().and_then(Load::rate_limit)
+    }
+
+    /// Called every frame with how many events wait to be shown and how
+    /// long the last frame took (seconds, if known): holds the bots back
+    /// while the window is behind (more than [`BEHIND`] events waiting)
+    /// until it has caught up (fewer than [`CAUGHT_UP`]), and paces them
+    /// so that frames stay short (see [`Smoother`]). Takes a new point
+    /// once a second; returns how long until the next one, so the window
+    /// redraws then.
+    pub fn tick(&mut self, waiting_events: usize, last_frame: Option<f32>) -> Option<Duration> {
         let run = self.run.as_mut()?;
+        if let Some(smoother) = &mut self.smoother {
+            if let Some(seconds) = last_frame {
+                smoother.frame(seconds * 1e3);
+            }
+            if let Some(rate) = smoother.adjust(Instant::now(), run.completed()) {
+                run.limit_rate(Some(rate));
+            }
+        }
         if waiting_events > BEHIND {
             run.hold_back(true);
         } else if waiting_events < CAUGHT_UP {
@@ -247,6 +346,14 @@ impl LoadPanel {
                 });
                 ui.end_row();
             });
+        let mut smooth = self.smooth;
+        if ui
+            .checkbox(&mut smooth, t!("load.smooth"))
+            .on_hover_text(t!("load.smooth_hover"))
+            .changed()
+        {
+            self.set_smooth(smooth);
+        }
         ui.horizontal(|ui| {
             if running {
                 if ui.button(t!("load.stop")).clicked() {
@@ -324,6 +431,18 @@ impl LoadPanel {
                     ));
                 }
                 ui.end_row();
+                if !whole_run {
+                    ui.label(t!("load.figures.pace"));
+                    match self.rate_limit() {
+                        Some(rate) => ui.monospace(t!(
+                            "load.figures.pace_limited",
+                            rate = format!("{rate:.0}"),
+                            unit = unit
+                        )),
+                        None => ui.monospace(t!("load.figures.pace_free")),
+                    };
+                    ui.end_row();
+                }
                 ui.label(t!("load.figures.open_connections"));
                 ui.monospace(report.connected.to_string());
                 ui.end_row();
@@ -386,5 +505,63 @@ fn unit(mode: LoadMode) -> Cow<'static, str> {
         LoadMode::RoundTrips => t!("load.unit.round_trips"),
         LoadMode::Dialogues => t!("load.unit.dialogues"),
         LoadMode::Hold => t!("load.unit.connections"),
+    }
+}
+
+#[cfg(test)]
+mod smoother_tests {
+    use super::*;
+
+    /// Half a second after `start`, when the smoother decides.
+    fn later(start: Instant) -> Instant {
+        start + Smoother::PERIOD
+    }
+
+    #[test]
+    fn a_slow_frame_slows_the_bots_at_once() {
+        let start = Instant::now();
+        let mut s = Smoother::new(start, 0);
+        s.frame(5.0);
+        s.frame(30.0);
+        assert_eq!(s.adjust(later(start), 1000), Some(Smoother::START * 0.7));
+    }
+
+    #[test]
+    fn quick_frames_speed_up_bots_that_use_their_pace() {
+        let start = Instant::now();
+        let mut s = Smoother::new(start, 0);
+        s.frame(4.0);
+        // 1,000 done in half a second: 2,000 a second, all that was allowed.
+        let rate = s.adjust(later(start), 1000).unwrap();
+        assert!((rate - Smoother::START * 1.1).abs() < 1e-6, "{rate}");
+    }
+
+    #[test]
+    fn bots_that_do_not_use_their_pace_get_no_more() {
+        // Quick frames, but the bots did a tenth of what they could (the
+        // server is the limit): the rate stays.
+        let start = Instant::now();
+        let mut s = Smoother::new(start, 0);
+        s.frame(4.0);
+        assert_eq!(s.adjust(later(start), 100), Some(Smoother::START));
+    }
+
+    #[test]
+    fn nothing_changes_before_the_period_ends_and_the_rate_stays_in_bounds() {
+        let start = Instant::now();
+        let mut s = Smoother::new(start, 0);
+        s.frame(100.0);
+        assert_eq!(s.adjust(start + Duration::from_millis(100), 0), None);
+        let mut at = start;
+        for _ in 0..100 {
+            at += Smoother::PERIOD;
+            s.frame(100.0);
+            s.adjust(at, 0);
+        }
+        assert_eq!(s.rate, Smoother::MIN);
+        // A frame between quick and too slow holds the rate where it is.
+        at += Smoother::PERIOD;
+        s.frame(14.0);
+        assert_eq!(s.adjust(at, u64::MAX / 2), Some(Smoother::MIN));
     }
 }

@@ -637,7 +637,7 @@ impl eframe::App for PlaygroundApp {
         }
         self.saver.poll();
         self.pitfalls.poll();
-        if let Some(wait) = self.load.tick(self.events.len()) {
+        if let Some(wait) = self.load.tick(self.events.len(), frame.info().cpu_usage) {
             self.ctx.request_repaint_after(wait);
         }
         // A TIME_WAIT countdown on screen ticks once a second; nothing else

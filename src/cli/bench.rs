@@ -54,10 +54,15 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
     let config = LoadConfig {
         name: args.name.clone().into_bytes(),
         timeout: Duration::from_secs(args.timeout.max(1)),
+        rate_limit: args.rate,
         ..LoadConfig::new(target, args.bots, mode)
     };
+    let limit = args
+        .rate
+        .map(|rate| format!(", at most {rate:.0} a second"))
+        .unwrap_or_default();
     say!(
-        "{} bots, {}, against {} for {} s",
+        "{} bots, {}, against {} for {} s{limit}",
         args.bots,
         mode,
         target,

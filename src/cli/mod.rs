@@ -112,6 +112,21 @@ pub struct BenchArgs {
     /// Count an error when a connect or an answer takes longer than this.
     #[arg(long, default_value_t = 5, value_name = "SECS")]
     pub timeout: u64,
+    /// At most this many operations a second, all bots together, evenly
+    /// spaced (a fixed load, to read the latency at that load); without
+    /// it the bots go flat out.
+    #[arg(long, value_name = "PER_SEC", value_parser = positive_rate)]
+    pub rate: Option<f64>,
+}
+
+/// A rate given on the command line: a positive number.
+fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!(
+            "\"{text}\" is not a positive number of operations a second"
+        )),
+    }
 }
 
 /// Which side ends the connection in `trace`.

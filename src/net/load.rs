@@ -40,6 +40,7 @@ use socket2::{Domain, Socket, Type};
 
 use super::error::connect_error_message;
 use super::event::ServerMessage;
+use super::pace::Pace;
 use super::parser::MessageParser;
 use super::protocol::EXIT;
 
@@ -96,6 +97,10 @@ pub struct LoadConfig {
     /// one per port), so a window can tell the bots' connections from
     /// other clients' ([`Load::is_bot`]).
     pub track_addresses: bool,
+    /// At most this many operations a second, all bots together, from the
+    /// first one on; `None`: as fast as they can. [`Load::limit_rate`]
+    /// changes it during the run.
+    pub rate_limit: Option<f64>,
 }
 
 impl LoadConfig {
@@ -108,6 +113,7 @@ impl LoadConfig {
             name: b"bot".to_vec(),
             timeout: Duration::from_secs(5),
             track_addresses: false,
+            rate_limit: None,
         }
     }
 }
@@ -209,6 +215,8 @@ struct Shared {
     held_back: AtomicBool,
     /// Where held-back bots sleep until they are let go (or the run stops).
     let_go: (Mutex<()>, Condvar),
+    /// The most operations a second, all bots together (see [`Load::limit_rate`]).
+    pace: Pace,
     completed: AtomicU64,
     errors: AtomicU64,
     connected: AtomicUsize,
@@ -227,6 +235,18 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     fn stopped(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
+    }
+
+    /// Waits until the bot may start its next operation: while the run is
+    /// held back, then for its turn if the rate is limited.
+    fn wait_for_turn(&self) {
+        self.wait_while_held_back();
+        let mut wait = self.pace.claim();
+        while !wait.is_zero() && !self.stopped() {
+            let nap = wait.min(POLL);
+            thread::sleep(nap);
+            wait -= nap;
+        }
     }
 
     /// Waits while the run is held back (and not stopped). The bots sleep
@@ -293,11 +313,14 @@ impl Load {
             .collect();
         let bots = config.bots;
         let mode = config.mode;
+        let pace = Pace::unlimited();
+        pace.set_rate(config.rate_limit);
         let shared = Arc::new(Shared {
             config,
             stop: AtomicBool::new(false),
             held_back: AtomicBool::new(false),
             let_go: (Mutex::new(()), Condvar::new()),
+            pace,
             completed: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             connected: AtomicUsize::new(0),
@@ -433,6 +456,25 @@ impl Load {
             let _guard = lock(mutex);
             condvar.notify_all();
         }
+    }
+
+    /// Lets all the bots together make at most `per_second` operations a
+    /// second (round trips, dialogues or connects), spread evenly; `None`
+    /// lifts the limit. Can be changed while the run goes on. The window
+    /// uses it to keep its own frames smooth; `bench --rate` to measure a
+    /// server at a fixed load rather than flat out.
+    pub fn limit_rate(&self, per_second: Option<f64>) {
+        self.shared.pace.set_rate(per_second);
+    }
+
+    /// The limit set by [`Load::limit_rate`], if any.
+    pub fn rate_limit(&self) -> Option<f64> {
+        self.shared.pace.rate()
+    }
+
+    /// Operations completed since the start, all bots together.
+    pub fn completed(&self) -> u64 {
+        self.shared.completed.load(Ordering::Relaxed)
     }
 
     /// True while [`Load::hold_back`] holds the bots.
@@ -661,9 +703,12 @@ fn run_bot(shared: &Shared, bot: usize) {
 
 /// Round trips on one connection until the run stops or it fails.
 fn round_trips(shared: &Shared, bot: usize) -> Result<(), Stop> {
+    // Connecting takes a turn too: a thousand bots connecting at once is
+    // itself a burst of load.
+    shared.wait_for_turn();
     let mut conn = Conn::greeted(shared)?;
     while !shared.stopped() {
-        shared.wait_while_held_back();
+        shared.wait_for_turn();
         let start = Instant::now();
         conn.round_trip()?;
         shared.record(bot, start.elapsed());
@@ -673,7 +718,7 @@ fn round_trips(shared: &Shared, bot: usize) -> Result<(), Stop> {
 
 /// One whole dialogue.
 fn dialogue(shared: &Shared, bot: usize) -> Result<(), Stop> {
-    shared.wait_while_held_back();
+    shared.wait_for_turn();
     let start = Instant::now();
     let mut conn = Conn::greeted(shared)?;
     conn.round_trip()?;
@@ -695,7 +740,7 @@ fn hold(shared: &Shared, share: &[usize]) {
             if shared.stopped() {
                 return;
             }
-            shared.wait_while_held_back();
+            shared.wait_for_turn();
             let start = Instant::now();
             match Conn::greeted(shared) {
                 Ok(conn) => {

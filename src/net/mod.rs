@@ -19,6 +19,7 @@
 //! - [`lifecycle`]: the TCP state machine, to fill in states too short to see.
 //! - [`linger`]: closing with bytes still queued, to hold FIN_WAIT_1 and LAST_ACK.
 //! - [`load`]: bots, many clients at once, to measure a server (`bench`, the Load panel).
+//! - [`pace`]: at most N operations a second shared by many threads (the bots' rate limit).
 //! - [`pitfall`]: five classic TCP mistakes shown on real sockets, with measured figures.
 //! - [`bytes`], [`error`]: raw bytes shown safely; errors in plain words.
 //! - [`sys`]: the few socket calls made with `unsafe` (deferred accept, capture times).
@@ -34,6 +35,7 @@ pub mod gate;
 pub mod lifecycle;
 pub mod linger;
 pub mod load;
+pub mod pace;
 pub mod parser;
 pub mod pitfall;
 pub mod protocol;
