@@ -53,10 +53,11 @@ impl Smoother {
     const START: f64 = 2_000.0;
     const MIN: f64 = 100.0;
     const MAX: f64 = 1_000_000.0;
-    /// A frame slower than this (a 60 Hz frame) slows the bots down…
-    const TOO_SLOW_MS: f32 = 16.0;
+    /// A frame slower than this slows the bots down (a little under a
+    /// 60 Hz frame's 16 ms, so that hardly any frame reaches 16 ms)…
+    const TOO_SLOW_MS: f32 = 14.0;
     /// …and while every frame is quicker than this, they may go faster.
-    const QUICK_MS: f32 = 12.0;
+    const QUICK_MS: f32 = 10.0;
 
     fn new(now: Instant, completed: u64) -> Self {
         Smoother {
@@ -561,7 +562,7 @@ mod smoother_tests {
         assert_eq!(s.rate, Smoother::MIN);
         // A frame between quick and too slow holds the rate where it is.
         at += Smoother::PERIOD;
-        s.frame(14.0);
+        s.frame(12.0);
         assert_eq!(s.adjust(at, u64::MAX / 2), Some(Smoother::MIN));
     }
 }
