@@ -291,7 +291,8 @@ impl Shared {
 /// A running load: N bots, until [`Load::stop`].
 pub struct Load {
     shared: Arc<Shared>,
-    threads: Vec<JoinHandle<()>>,
+    /// The thread that starts the bots; it hands back their threads.
+    starter: Option<JoinHandle<Vec<JoinHandle<()>>>>,
     started: Instant,
     last_tick: Instant,
     completed_at_tick: u64,
@@ -299,7 +300,9 @@ pub struct Load {
 }
 
 impl Load {
-    /// Starts the bots. Fails only if the system refuses a thread.
+    /// Starts the bots, on a thread of their own (see [`start_bots`]), and
+    /// returns at once. Fails only if the system refuses that thread; a
+    /// bot whose thread is refused is an error of the run.
     pub fn start(config: LoadConfig) -> io::Result<Load> {
         let histogram =
             || Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds");
@@ -328,40 +331,18 @@ impl Load {
             stripes,
             addresses: Mutex::new(HashSet::new()),
         });
-        let mut load = Load {
-            shared: shared.clone(),
-            threads: Vec::new(),
+        let for_starter = Arc::clone(&shared);
+        let starter = thread::Builder::new()
+            .name("load-start".into())
+            .spawn(move || start_bots(&for_starter, bots, mode))?;
+        Ok(Load {
+            shared,
+            starter: Some(starter),
             started: Instant::now(),
             last_tick: Instant::now(),
             completed_at_tick: 0,
             errors_at_tick: 0,
-        };
-        let spawn = |name: String, work: Box<dyn FnOnce() + Send>| {
-            thread::Builder::new()
-                .name(name)
-                .stack_size(BOT_STACK)
-                .spawn(work)
-        };
-        if mode == LoadMode::Hold {
-            let threads = bots.clamp(1, HOLD_THREADS);
-            for t in 0..threads {
-                // Bots t, t + threads, t + 2·threads, … belong to thread t.
-                let share: Vec<usize> = (t..bots).step_by(threads).collect();
-                let shared = shared.clone();
-                let handle = spawn(format!("hold-{t}"), Box::new(move || hold(&shared, &share)));
-                load.threads.push(handle.inspect_err(|_| load.stop_now())?);
-            }
-        } else {
-            for bot in 0..bots {
-                let shared = shared.clone();
-                let handle = spawn(
-                    format!("bot-{bot}"),
-                    Box::new(move || run_bot(&shared, bot)),
-                );
-                load.threads.push(handle.inspect_err(|_| load.stop_now())?);
-            }
-        }
-        Ok(load)
+        })
     }
 
     /// The settings this run was started with.
@@ -494,8 +475,10 @@ impl Load {
     /// closed.
     pub fn stop(mut self) -> LoadReport {
         self.stop_now();
-        for handle in self.threads.drain(..) {
-            let _ = handle.join();
+        if let Some(starter) = self.starter.take() {
+            for bot in starter.join().unwrap_or_default() {
+                let _ = bot.join();
+            }
         }
         self.report()
     }
@@ -678,6 +661,56 @@ fn describe(message: &ServerMessage) -> String {
             format!("unexpected bytes \"{shown}\"")
         }
     }
+}
+
+/// Starts the bots' threads and returns them. It runs on a thread of its
+/// own: starting a thousand threads takes tens of milliseconds, which a
+/// window that asked for them would otherwise spend in one frame. A
+/// thread the system refuses counts as an error of the run (with the
+/// system's words), and no more bots are started.
+fn start_bots(shared: &Arc<Shared>, bots: usize, mode: LoadMode) -> Vec<JoinHandle<()>> {
+    let mut threads = Vec::new();
+    let mut spawn = |name: String, work: Box<dyn FnOnce() + Send>| {
+        if shared.stopped() {
+            return false;
+        }
+        let spawned = thread::Builder::new()
+            .name(name)
+            .stack_size(BOT_STACK)
+            .spawn(work);
+        match spawned {
+            Ok(handle) => {
+                threads.push(handle);
+                true
+            }
+            Err(e) => {
+                shared.fail(format!("cannot start a bot's thread: {e}"));
+                false
+            }
+        }
+    };
+    if mode == LoadMode::Hold {
+        let count = bots.clamp(1, HOLD_THREADS);
+        for t in 0..count {
+            // Bots t, t + count, t + 2·count, … belong to thread t.
+            let share: Vec<usize> = (t..bots).step_by(count).collect();
+            let shared = Arc::clone(shared);
+            if !spawn(format!("hold-{t}"), Box::new(move || hold(&shared, &share))) {
+                break;
+            }
+        }
+    } else {
+        for bot in 0..bots {
+            let shared = Arc::clone(shared);
+            if !spawn(
+                format!("bot-{bot}"),
+                Box::new(move || run_bot(&shared, bot)),
+            ) {
+                break;
+            }
+        }
+    }
+    threads
 }
 
 /// One bot in round-trip or dialogue mode, until the run stops.
