@@ -738,18 +738,7 @@ mod tests {
     /// terminal show).
     #[test]
     fn reasons_and_results_read_as_their_display_in_english() {
-        let why = || "Connection refused (os error 111)".to_owned();
-        for reason in [
-            CloseReason::Exit,
-            CloseReason::Eof,
-            CloseReason::Reset,
-            CloseReason::Kicked,
-            CloseReason::Timeout,
-            CloseReason::ServerStopped,
-            CloseReason::Disconnected,
-            CloseReason::ConnectFailed(why()),
-            CloseReason::Error(why()),
-        ] {
+        for reason in crate::app::lang::every_close_reason() {
             assert_eq!(
                 t!("diagram.note.closed", reason = close_reason(&reason)),
                 format!("close() ({reason})")
@@ -761,7 +750,7 @@ mod tests {
             CallResult::Bytes(0),
             CallResult::Bytes(1),
             CallResult::Bytes(1024),
-            CallResult::Failed(why()),
+            CallResult::Failed("Connection refused (os error 111)".to_owned()),
         ] {
             assert_eq!(call_result(&result), result.to_string());
         }

@@ -111,6 +111,24 @@ pub fn close_reason(reason: &CloseReason) -> Cow<'static, str> {
     }
 }
 
+/// One of each close reason (the errors with a refused connect's words),
+/// for tests that check how each is said.
+#[cfg(test)]
+pub(crate) fn every_close_reason() -> Vec<CloseReason> {
+    let why = || "Connection refused (os error 111)".to_owned();
+    vec![
+        CloseReason::Exit,
+        CloseReason::Eof,
+        CloseReason::Reset,
+        CloseReason::Kicked,
+        CloseReason::Timeout,
+        CloseReason::ServerStopped,
+        CloseReason::Disconnected,
+        CloseReason::ConnectFailed(why()),
+        CloseReason::Error(why()),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,18 +137,7 @@ mod tests {
     /// (what the transcript saves), word for word.
     #[test]
     fn close_reasons_in_english_match_their_display() {
-        let why = || "Connection refused (os error 111)".to_owned();
-        for reason in [
-            CloseReason::Exit,
-            CloseReason::Eof,
-            CloseReason::Reset,
-            CloseReason::Kicked,
-            CloseReason::Timeout,
-            CloseReason::ServerStopped,
-            CloseReason::Disconnected,
-            CloseReason::ConnectFailed(why()),
-            CloseReason::Error(why()),
-        ] {
+        for reason in every_close_reason() {
             let english = match &reason {
                 CloseReason::Exit => t!("reason.exit", locale = "en"),
                 CloseReason::Eof => t!("reason.eof", locale = "en"),
