@@ -71,6 +71,44 @@ fn serve_prints_the_tutorial_console_lines_and_saves_the_transcript_on_ctrl_c() 
     );
 }
 
+/// Without a transcript to save, `serve` reports only connections coming
+/// and going; the debug log asks for every step, and gets it.
+#[test]
+fn serve_logs_every_step_when_the_debug_log_asks_for_it() {
+    for (log, steps) in [
+        ("tcp_playground=debug", true),
+        ("tcp_playground=info", false),
+    ] {
+        let mut command = app(&["serve", "--bind", "127.0.0.1:0"]);
+        command
+            .env("RUST_LOG", log)
+            .stderr(std::process::Stdio::piped());
+        let mut server = Spawned::start(command);
+        let target = format!("127.0.0.1:{}", server.listening_port());
+        let output = run_with_input(
+            app(&["connect", &target]),
+            "张三\nexit\n".as_bytes(),
+            Duration::from_secs(20),
+        );
+        assert!(output.status.success(), "{output:?}");
+        // The console's lines are the same either way.
+        assert_eq!(server.next_line(), "Waiting for connection...");
+        assert!(
+            server
+                .next_line()
+                .starts_with("Accept new connection from ")
+        );
+        assert!(server.next_line().ends_with(" is closed"));
+        interrupt(&server.child);
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut server.child.stderr.take().unwrap(), &mut stderr)
+            .unwrap();
+        assert!(server.child.wait().unwrap().success());
+        assert!(stderr.contains("closed: said exit"), "{log}: {stderr}");
+        assert_eq!(stderr.contains(r#"name "张三""#), steps, "{log}: {stderr}");
+    }
+}
+
 #[test]
 fn connect_to_a_closed_port_fails_with_one_clear_line() {
     let target = closed_port().to_string();

@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use common::*;
-use tcp_playground::net::{CloseReason, EventKind, Heard, Server, ServerConfig};
+use tcp_playground::net::{CloseReason, EventKind, EventSender, Heard, Server, ServerConfig};
 
 #[test]
 fn every_row_of_the_protocol_table_byte_for_byte() {
@@ -259,4 +259,42 @@ fn one_connection_reports_its_steps_in_order_with_rising_timestamps() {
         ["accepted", "sent", "received", "heard", "sent", "closed"]
     );
     assert!(conn.windows(2).all(|w| w[0].time <= w[1].time));
+}
+
+#[test]
+fn a_lifecycle_only_reader_hears_of_connections_but_not_of_their_steps() {
+    let (tx, events) = crossbeam_channel::unbounded();
+    let config = ServerConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        pace: Duration::ZERO,
+        ..ServerConfig::default()
+    };
+    let server = Server::start(config, EventSender::lifecycle_only(tx)).expect("server starts");
+    let mut s = connect(&server);
+    // The dialogue itself is byte for byte the same.
+    expect_bytes(&mut s, b"Welcome!\nWhats your name?");
+    s.write_all("张三".as_bytes()).unwrap();
+    expect_bytes(&mut s, "Hello 张三!\nWhats your name?".as_bytes());
+    s.write_all(b"exit").unwrap();
+    assert_eq!(read_to_end(&mut s), b"Good bye!\n");
+    // Every event up to the server's stop: connections come and go, and
+    // not one step in between.
+    let mut all = Vec::new();
+    let next = || events.recv_timeout(TIMEOUT).expect("an event").kind;
+    while !matches!(all.last(), Some(EventKind::Closed { .. })) {
+        all.push(next());
+    }
+    server.stop();
+    while all.last() != Some(&EventKind::Stopped) {
+        all.push(next());
+    }
+    assert!(all.iter().all(|k| !k.is_step()), "{all:#?}");
+    assert!(matches!(all[0], EventKind::Listening { .. }), "{all:#?}");
+    assert!(matches!(all[1], EventKind::Accepted { .. }), "{all:#?}");
+    assert_eq!(
+        all[2],
+        EventKind::Closed {
+            reason: CloseReason::Exit
+        }
+    );
 }

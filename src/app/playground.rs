@@ -455,6 +455,8 @@ impl PlaygroundApp {
     /// count and by time); returns how many. The rest wait for the next
     /// frame, which is asked for at once.
     pub fn drain_events(&mut self) -> usize {
+        // From now on, the next event asks for a frame again.
+        self.sender.rearm();
         let started = Instant::now();
         let mut applied = 0;
         while applied < MAX_EVENTS_PER_FRAME {

@@ -10,8 +10,9 @@
 //! Connection from 127.0.0.1:42101 is closed
 //! ```
 //!
-//! Details (names heard, why each connection closed) go to standard error
-//! through the `log` crate. Ctrl+C or SIGTERM stop the server cleanly and
+//! Why each connection closed goes to standard error through the `log`
+//! crate; with `RUST_LOG=tcp_playground=debug`, every step as well (each
+//! `recv()`, `send()` and name heard). Ctrl+C or SIGTERM stop the server cleanly and
 //! save the transcript if `--transcript` was given.
 
 use std::collections::HashMap;
@@ -49,39 +50,95 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
     .map_err(|e| format!("cannot catch Ctrl+C: {e}"))?;
 
     let (event_tx, events) = unbounded();
-    let server = Server::start(config, EventSender::new(event_tx)).map_err(|e| e.to_string())?;
-    let mut transcript = Transcript::new();
-    let mut console = Console::default();
-    loop {
+    // Every step of every connection (each recv, send, name heard) is
+    // reported only if someone will see it: in the saved transcript, or in
+    // the debug log. The console itself needs connections coming and going.
+    let steps = args.transcript.is_some() || log::log_enabled!(log::Level::Debug);
+    let sender = if steps {
+        EventSender::new(event_tx)
+    } else {
+        EventSender::lifecycle_only(event_tx)
+    };
+    let server = Server::start(config, sender).map_err(|e| e.to_string())?;
+    let mut out = Output {
+        console: Console::default(),
+        transcript: args.transcript.is_some().then(Transcript::new),
+        taken: 0,
+        stopped: false,
+    };
+    while !out.stopped {
+        // Quiet: sleep until something happens.
         select! {
-            recv(events) -> event => {
-                let Ok(event) = event else { break };
-                console.print(&event);
-                let stopped = event.kind == EventKind::Stopped;
-                if !transcript.push(event) && transcript.dropped() == 1 {
-                    log::warn!(
-                        "the transcript is full ({} events): later events are not kept",
-                        transcript.limit()
-                    );
-                }
-                if stopped {
-                    break;
-                }
-            }
+            recv(events) -> event => match event {
+                Ok(event) => out.take(event),
+                Err(_) => break,
+            },
             recv(stop_rx) -> _ => server.stop(),
         }
+        // Busy: take what has come every BATCH_PERIOD, until a period
+        // brings nothing. Meanwhile nobody waits in `recv()` on the
+        // channel, so the server's threads send without waking anyone.
+        loop {
+            let before = out.taken;
+            for event in events.try_iter() {
+                out.take(event);
+            }
+            out.console.flush();
+            if out.taken == before || out.stopped {
+                break;
+            }
+            if stop_rx.recv_timeout(BATCH_PERIOD).is_ok() {
+                server.stop();
+            }
+        }
     }
-    if let Some(path) = &args.transcript {
+    if let (Some(path), Some(transcript)) = (&args.transcript, &out.transcript) {
         transcript.save(path).map_err(|e| e.to_string())?;
         log::info!("transcript saved to {}", path.display());
     }
     Ok(())
 }
 
+/// How long a busy server's events wait before they are printed (and
+/// kept): short, so that they are still in the processor's cache, and a
+/// line seems to appear at once.
+const BATCH_PERIOD: Duration = Duration::from_millis(2);
+
+/// Where the events go: the console, and the transcript if one is saved.
+struct Output {
+    console: Console,
+    transcript: Option<Transcript>,
+    /// Events taken so far.
+    taken: u64,
+    /// True once the server has stopped.
+    stopped: bool,
+}
+
+impl Output {
+    fn take(&mut self, event: crate::net::NetEvent) {
+        self.taken += 1;
+        self.console.print(&event);
+        self.stopped |= event.kind == EventKind::Stopped;
+        if let Some(transcript) = &mut self.transcript
+            && !transcript.push(event)
+            && transcript.dropped() == 1
+        {
+            log::warn!(
+                "the transcript is full ({} events): later events are not kept",
+                transcript.limit()
+            );
+        }
+    }
+}
+
 /// Prints the tutorial's console lines for the events that have one.
+///
+/// Lines are collected and written together by [`Console::flush`]: one
+/// write for a batch of events, not one per line.
 #[derive(Default)]
 struct Console {
     peers: HashMap<Origin, SocketAddr>,
+    lines: String,
 }
 
 impl Console {
@@ -89,25 +146,37 @@ impl Console {
         let who = event.origin;
         match &event.kind {
             EventKind::Listening { addr } => {
-                say!("Listening on {addr}");
-                say!("Waiting for connection...");
+                self.line(format_args!("Listening on {addr}"));
+                self.line(format_args!("Waiting for connection..."));
             }
             EventKind::Accepted { peer, .. } => {
                 self.peers.insert(who, *peer);
-                say!("Accept new connection from {peer}");
+                self.line(format_args!("Accept new connection from {peer}"));
             }
             EventKind::Closed { reason } => {
                 if let Some(peer) = self.peers.remove(&who) {
-                    say!("Connection from {peer} is closed");
+                    self.line(format_args!("Connection from {peer} is closed"));
                 }
                 log::info!("{who}: closed: {reason}");
             }
             EventKind::Error { message } => log::error!("{who}: {message}"),
             EventKind::Rejected { .. } => log::warn!("{}", Describe(&event.kind)),
-            EventKind::Heard { .. } | EventKind::Stopped => {
-                log::info!("{who}: {}", Describe(&event.kind));
-            }
+            EventKind::Stopped => log::info!("{who}: {}", Describe(&event.kind)),
             other => log::debug!("{who}: {}", Describe(other)),
+        }
+    }
+
+    fn line(&mut self, line: std::fmt::Arguments<'_>) {
+        use std::fmt::Write;
+        // Writing into a String cannot fail.
+        let _ = writeln!(self.lines, "{line}");
+    }
+
+    /// Writes the lines collected so far to standard output.
+    fn flush(&mut self) {
+        if !self.lines.is_empty() {
+            say!("{}", self.lines.trim_end_matches('\n'));
+            self.lines.clear();
         }
     }
 }

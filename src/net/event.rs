@@ -15,6 +15,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Local, Utc};
@@ -211,6 +212,37 @@ pub enum EventKind {
     Error { message: String },
 }
 
+impl EventKind {
+    /// True for the steps *within* a connection (socket calls, bytes, what
+    /// was heard, TCP states, segments, step mode), false for the events
+    /// that say a server or a connection starts or ends, and for errors.
+    pub fn is_step(&self) -> bool {
+        match self {
+            EventKind::Listening { .. }
+            | EventKind::Accepted { .. }
+            | EventKind::Rejected { .. }
+            | EventKind::Connecting { .. }
+            | EventKind::Dialing { .. }
+            | EventKind::Connected { .. }
+            | EventKind::Closed { .. }
+            | EventKind::Stopped
+            | EventKind::Error { .. } => false,
+            EventKind::Received { .. }
+            | EventKind::Sent { .. }
+            | EventKind::Heard { .. }
+            | EventKind::Message { .. }
+            | EventKind::TcpState { .. }
+            | EventKind::PeerTcpState { .. }
+            | EventKind::Segment { .. }
+            | EventKind::Held { .. }
+            | EventKind::CallStart { .. }
+            | EventKind::CallEnd { .. }
+            | EventKind::FinQueued { .. }
+            | EventKind::Drained { .. } => true,
+        }
+    }
+}
+
 /// One timestamped event from one socket.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NetEvent {
@@ -242,9 +274,22 @@ impl NetEvent {
     }
 }
 
-/// A function the network threads call after each event, so a window can
-/// wake up and draw it. The window decides how often it really redraws.
+/// A function the network threads call when an event arrives for a reader
+/// that is not expecting one, so a window can wake up and draw it. The
+/// window decides how often it really redraws.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// A [`Waker`], called once until the reader says it is reading again.
+///
+/// Calling the waker after every event would make every network thread
+/// take the window's lock for each step it reports. One call is enough:
+/// the reader takes all the events that are waiting when it wakes, and
+/// then [re-arms](EventSender::rearm) the waker.
+struct WakeOnce {
+    wake: Waker,
+    /// True once the waker was called, until the reader re-arms it.
+    called: AtomicBool,
+}
 
 /// The sending end that every network thread holds a clone of.
 ///
@@ -254,36 +299,88 @@ pub type Waker = Arc<dyn Fn() + Send + Sync>;
 #[derive(Clone)]
 pub struct EventSender {
     tx: Sender<NetEvent>,
-    waker: Option<Waker>,
+    waker: Option<Arc<WakeOnce>>,
+    /// False when the reader only wants to know when connections come and
+    /// go (see [`EventSender::lifecycle_only`]).
+    steps: bool,
 }
 
 impl EventSender {
     /// Events go to `tx`; nobody is woken.
     pub fn new(tx: Sender<NetEvent>) -> Self {
-        EventSender { tx, waker: None }
+        EventSender {
+            tx,
+            waker: None,
+            steps: true,
+        }
     }
 
-    /// Events go to `tx`, and `waker` is called after each one.
+    /// Events go to `tx`, except the [steps](EventKind::is_step) of each
+    /// connection: for a reader that shows only who connects and leaves
+    /// (the terminal server's console). Each step reported is work for
+    /// the thread that reports it and for the reader; on a busy server,
+    /// most of the work beyond the sockets themselves.
+    pub fn lifecycle_only(tx: Sender<NetEvent>) -> Self {
+        EventSender {
+            steps: false,
+            ..EventSender::new(tx)
+        }
+    }
+
+    /// True when the steps of a connection are reported. A thread can ask
+    /// before it builds an event that costs something to build (a copy of
+    /// the bytes sent).
+    pub fn wants_steps(&self) -> bool {
+        self.steps
+    }
+
+    /// Events go to `tx`, and the first one after each
+    /// [`EventSender::rearm`] calls `waker`.
     pub fn with_waker(tx: Sender<NetEvent>, waker: Waker) -> Self {
         EventSender {
             tx,
-            waker: Some(waker),
+            waker: Some(Arc::new(WakeOnce {
+                wake: waker,
+                called: AtomicBool::new(false),
+            })),
+            steps: true,
+        }
+    }
+
+    /// The reader says it is about to take every waiting event: the next
+    /// event calls the waker again. Call it *before* taking them, so that
+    /// an event sent meanwhile is either taken now or wakes the reader.
+    pub fn rearm(&self) {
+        if let Some(waker) = &self.waker {
+            waker.called.store(false, Ordering::SeqCst);
         }
     }
 
     /// Sends one event, stamped with the current time.
     pub fn emit(&self, origin: Origin, kind: EventKind) {
+        // Checked before the clock is read, not only in `emit_at`.
+        if !self.steps && kind.is_step() {
+            return;
+        }
         self.emit_at(Utc::now(), origin, kind);
     }
 
     /// Sends one event that happened at `time` (e.g. a `send` stamped
     /// when it started, so its reply can never seem to come first).
     pub fn emit_at(&self, time: DateTime<Utc>, origin: Origin, kind: EventKind) {
+        if !self.steps && kind.is_step() {
+            return;
+        }
         // A closed channel means the receiver is gone; there is nobody left
         // to tell, so the event is dropped on purpose.
         let _ = self.tx.send(NetEvent { time, origin, kind });
-        if let Some(wake) = &self.waker {
-            wake();
+        if let Some(waker) = &self.waker
+            // A plain load first: while the waker stays called (a busy
+            // reader), the event costs no write to the shared flag.
+            && !waker.called.load(Ordering::SeqCst)
+            && !waker.called.swap(true, Ordering::SeqCst)
+        {
+            (waker.wake)();
         }
     }
 }
@@ -314,5 +411,36 @@ pub fn drain_every(events: &Receiver<NetEvent>, period: Duration, mut each: impl
                 Err(TryRecvError::Disconnected) => return,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn the_waker_is_called_once_until_the_reader_rearms_it() {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&calls);
+        let sender = EventSender::with_waker(
+            tx,
+            Arc::new(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }),
+        );
+        let woken = || calls.load(Ordering::SeqCst);
+        for _ in 0..3 {
+            sender.emit(Origin::Listener, EventKind::Stopped);
+        }
+        assert_eq!(woken(), 1, "three events, one wake-up");
+        sender.rearm();
+        assert_eq!(rx.try_iter().count(), 3, "every event arrived");
+        // A clone (another thread's sender) shares the same waker.
+        sender.clone().emit(Origin::Listener, EventKind::Stopped);
+        sender.emit(Origin::Listener, EventKind::Stopped);
+        assert_eq!(woken(), 2, "the first event after rearm wakes again");
+        assert_eq!(rx.try_iter().count(), 2);
     }
 }

@@ -600,6 +600,7 @@ fn talk(
         events: &shared.events,
         gate: &shared.gate,
         ended_by,
+        out: Vec::with_capacity(256),
     };
     let mut dialogue = ServerDialogue::new();
     writer.send(&dialogue.greeting())?;
@@ -628,12 +629,14 @@ fn talk(
             }
             return Ok(CloseReason::Eof);
         }
-        shared.events.emit(
-            origin,
-            EventKind::Received {
-                bytes: Bytes::from(&buf[..n]),
-            },
-        );
+        if shared.events.wants_steps() {
+            shared.events.emit(
+                origin,
+                EventKind::Received {
+                    bytes: Bytes::from(&buf[..n]),
+                },
+            );
+        }
         for turn in dialogue.feed(&buf[..n]) {
             writer.report_heard(turn.heard);
             writer.send(&turn.replies)?;
@@ -652,6 +655,8 @@ struct PacedWriter<'a> {
     events: &'a EventSender,
     gate: &'a StepGate,
     ended_by: &'a OnceLock<CloseReason>,
+    /// Kept between sends, so its allocation is reused.
+    out: Vec<u8>,
 }
 
 impl PacedWriter<'_> {
@@ -659,7 +664,10 @@ impl PacedWriter<'_> {
     /// pacing, what comes before a prompt is written, then the thread
     /// sleeps, then the prompt is written on its own.
     fn send(&mut self, replies: &[Reply]) -> io::Result<()> {
-        let mut out = Vec::new();
+        // The buffer of the last send, emptied: one allocation for the
+        // whole dialogue instead of a few for every answer.
+        let mut out = std::mem::take(&mut self.out);
+        out.clear();
         for reply in replies {
             if *reply == Reply::Prompt && !self.pace.is_zero() && !out.is_empty() {
                 self.write(&out)?;
@@ -668,10 +676,13 @@ impl PacedWriter<'_> {
             }
             reply.write_to(&mut out);
         }
-        if !out.is_empty() {
-            self.write(&out)?;
-        }
-        Ok(())
+        let written = if out.is_empty() {
+            Ok(())
+        } else {
+            self.write(&out)
+        };
+        self.out = out;
+        written
     }
 
     fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
@@ -682,6 +693,9 @@ impl PacedWriter<'_> {
             let ended_by = self.ended_by;
             self.gate
                 .pass(self.origin, &step, self.events, || ended_by.get().is_some());
+        }
+        if !self.events.wants_steps() {
+            return { self.stream }.write_all(bytes);
         }
         let started = chrono::Utc::now();
         { self.stream }.write_all(bytes)?;
