@@ -1,25 +1,29 @@
 //! Our server against the ceiling of its design, measured side by side.
 //!
-//! Three servers speak the name dialogue on loopback in this one process
-//! (the Python one in a child process):
+//! Every server runs in a process of its own, as a user would run it, and
+//! the same bots (`net::load`, in this process) drive each one in turn:
 //!
 //! - **reference**: a minimal thread-per-client server written for this
 //!   benchmark: reply and prompt in one write, `TCP_NODELAY`, nothing else.
 //!   A thread-per-client server cannot do much better, so it is the
-//!   ceiling for our design;
-//! - **ours**: `net::Server` with pacing off, every event sent to a
-//!   reader that takes them once every 16 ms, as the window does;
+//!   ceiling for our design. It is this benchmark's own program, started
+//!   again with `--reference-server`;
+//! - **`serve`**: `tcp-playground serve --pace-ms 0` exactly as a user
+//!   starts it (this build), its console lines and log read through pipes;
+//! - **window**: `net::Server` with pacing off, every event sent to a
+//!   reader that takes them once every 16 ms, as the window does (this
+//!   program again, with `--window-server`);
 //! - **tutorial**: the tutorial's Python server (`tests/python/tcp_server.py`),
 //!   to show the gap.
 //!
-//! The same bots (`net::load`) drive each server in turn, alternating
-//! reference and ours so that both see the same machine. Prints a table;
-//! asserts nothing.
+//! Prints a table; asserts nothing but that no bot saw an error.
 //!
 //! Run: `cargo bench --bench load` (needs `python3` for the last column).
-//! Each row runs each server five times, alternating, for `LOAD_SECONDS`
-//! in all (default 5), and keeps each one's best run. `LOAD_ROW=N` runs
-//! only row N (1 to 4).
+//! Each row runs each of our servers and the reference `LOAD_RUNS` times
+//! (default 5), taking turns so that all see the same machine, for
+//! `LOAD_SECONDS` in all (default 10), and keeps each one's best run.
+//! `LOAD_ROW=N` runs only row N (1 to 4); `LOAD_SERVE=PATH` measures
+//! another build's `serve` in place of this one's.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -30,15 +34,14 @@ use tcp_playground::net::load::{Load, LoadConfig, LoadMode, LoadReport};
 use tcp_playground::net::{EventSender, Server, ServerConfig, drain_every};
 
 /// The reference: one thread per client, the protocol in a dozen lines.
-fn reference_server() -> SocketAddr {
+/// Runs until the process is killed.
+fn reference_server() -> ! {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("address");
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || serve_one(stream));
-        }
-    });
-    addr
+    println!("Listening on {}", listener.local_addr().expect("address"));
+    for stream in listener.incoming().flatten() {
+        std::thread::spawn(move || serve_one(stream));
+    }
+    unreachable!("incoming() never ends")
 }
 
 fn serve_one(mut stream: TcpStream) -> std::io::Result<()> {
@@ -62,8 +65,9 @@ fn serve_one(mut stream: TcpStream) -> std::io::Result<()> {
     }
 }
 
-/// Our server, pacing off, its events read and dropped.
-fn our_server() -> Server {
+/// Our server as the window runs it: pacing off, every event read (and
+/// dropped) once every 16 ms. Runs until the process is killed.
+fn window_server() -> ! {
     let config = ServerConfig {
         bind: "127.0.0.1:0".parse().unwrap(),
         pace: Duration::ZERO,
@@ -71,26 +75,53 @@ fn our_server() -> Server {
     };
     let (tx, rx) = crossbeam_channel::unbounded();
     let server = Server::start(config, EventSender::new(tx)).expect("our server starts");
-    // Read like the window reads them: all waiting events once a frame.
-    std::thread::spawn(move || drain_every(&rx, Duration::from_millis(16), drop));
-    server
+    println!("Listening on {}", server.local_addr());
+    drain_every(&rx, Duration::from_millis(16), drop);
+    unreachable!("the server's sender lives as long as the server")
 }
 
-/// The tutorial's Python server, on a free port.
-fn python_server() -> Option<(Child, SocketAddr)> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/tcp_server.py");
-    let mut child = Command::new("python3")
-        .args([script, "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let mut lines = BufReader::new(child.stdout.take()?).lines();
-    let first = lines.next()?.ok()?;
-    let addr = first.strip_prefix("Listening on ")?.parse().ok()?;
-    // Keep reading its console so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Some((child, addr))
+/// A server in a child process that prints `Listening on ADDR` first.
+struct ServerProcess {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl ServerProcess {
+    fn start(mut command: Command) -> Option<ServerProcess> {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .ok()?;
+        let mut lines = BufReader::new(child.stdout.take()?).lines();
+        let addr = loop {
+            let line = lines.next()?.ok()?;
+            if let Some(addr) = line.strip_prefix("Listening on ") {
+                break addr.parse().ok()?;
+            }
+        };
+        // Read its console and its log, as a terminal would, so that it
+        // never blocks on a full pipe.
+        let stderr = child.stderr.take()?;
+        std::thread::spawn(move || for _ in lines {});
+        std::thread::spawn(move || for _ in BufReader::new(stderr).lines() {});
+        Some(ServerProcess { child, addr })
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// This benchmark's own program, started again in one of its server roles.
+fn this_program(role: &str) -> Command {
+    let mut command = Command::new(std::env::current_exe().expect("own path"));
+    command.arg(role);
+    command
 }
 
 fn run(target: SocketAddr, bots: usize, mode: LoadMode, seconds: f64) -> LoadReport {
@@ -99,14 +130,23 @@ fn run(target: SocketAddr, bots: usize, mode: LoadMode, seconds: f64) -> LoadRep
     load.stop()
 }
 
-/// Runs of each server per row; the best counts.
-const RUNS: usize = 5;
-
 fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1e3)
 }
 
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
 fn main() {
+    match std::env::args().nth(1).as_deref() {
+        Some("--reference-server") => reference_server(),
+        Some("--window-server") => window_server(),
+        _ => {}
+    }
     // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this
     // file too, without it, and a benchmark has nothing to test.
     if !std::env::args().any(|a| a == "--bench") {
@@ -116,75 +156,96 @@ fn main() {
         );
         return;
     }
-    let seconds: f64 = std::env::var("LOAD_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5.0);
-    let reference = reference_server();
-    let ours = our_server();
-    let python = python_server();
+    let seconds: f64 = env_or("LOAD_SECONDS", 10.0);
+    let runs: usize = env_or("LOAD_RUNS", 5).max(1);
+    let only: Option<usize> = std::env::var("LOAD_ROW").ok().and_then(|s| s.parse().ok());
+
+    let reference =
+        ServerProcess::start(this_program("--reference-server")).expect("reference starts");
+    // `LOAD_SERVE=PATH` measures another build of `tcp-playground` (to
+    // compare two versions); by default, this one.
+    let program = std::env::var("LOAD_SERVE");
+    let mut serve = Command::new(
+        program
+            .as_deref()
+            .unwrap_or(env!("CARGO_BIN_EXE_tcp-playground")),
+    );
+    serve.args(["serve", "--bind", "127.0.0.1:0", "--pace-ms", "0"]);
+    let serve = ServerProcess::start(serve).expect("`tcp-playground serve` starts");
+    let window =
+        ServerProcess::start(this_program("--window-server")).expect("window's server starts");
+    let mut python = Command::new("python3");
+    python.args([
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/tcp_server.py"),
+        "0",
+    ]);
+    let python = ServerProcess::start(python);
     if python.is_none() {
         println!("(python3 not found: the tutorial's column is left out)");
     }
 
     println!(
-        "| what | reference /s | ours /s | ours ÷ reference | ours p50 / p99 ms | reference p50 / p99 ms | tutorial (Python) /s |"
+        "| what | reference /s | `serve` /s | ÷ reference | window's server /s | ÷ reference | p50 / p99 ms: reference, `serve`, window's | tutorial (Python) /s |"
     );
-    println!("|---|---|---|---|---|---|---|");
-    let only: Option<usize> = std::env::var("LOAD_ROW").ok().and_then(|s| s.parse().ok());
+    println!("|---|---|---|---|---|---|---|---|");
     let rows = [
         (LoadMode::RoundTrips, 1),
         (LoadMode::RoundTrips, 50),
         (LoadMode::Dialogues, 1),
         (LoadMode::Dialogues, 50),
     ];
+    let each = seconds / runs as f64;
     for (row, (mode, bots)) in rows.into_iter().enumerate() {
         if only.is_some_and(|only| only != row + 1) {
             continue;
         }
-        // Alternate, five times each, and keep the best run of each server:
-        // on a two-core machine where the scheduler puts the threads
-        // decides much of a run's speed, and the best run is the one least
-        // disturbed by anything else.
-        let mut best_ref: Option<LoadReport> = None;
-        let mut best_ours: Option<LoadReport> = None;
-        for _ in 0..RUNS {
-            let r = run(reference, bots, mode, seconds / RUNS as f64);
-            let o = run(ours.local_addr(), bots, mode, seconds / RUNS as f64);
-            for (best, new) in [(&mut best_ref, r), (&mut best_ours, o)] {
+        // Take turns, and keep the best run of each server: on a two-core
+        // machine where the scheduler puts the threads decides much of a
+        // run's speed, and the best run is the one least disturbed by
+        // anything else.
+        let servers = [reference.addr, serve.addr, window.addr];
+        let mut best: [Option<LoadReport>; 3] = [None, None, None];
+        for turn in 0..runs {
+            for i in 0..servers.len() {
+                // Start each turn with a different server, so none always
+                // follows the same one.
+                let i = (i + turn) % servers.len();
+                let new = run(servers[i], bots, mode, each);
                 assert_eq!(new.errors, 0, "{:?}", new.first_error);
-                if best.as_ref().is_none_or(|b| new.per_second > b.per_second) {
-                    *best = Some(new);
+                if best[i]
+                    .as_ref()
+                    .is_none_or(|b| new.per_second > b.per_second)
+                {
+                    best[i] = Some(new);
                 }
             }
         }
-        let (r, o) = (best_ref.unwrap(), best_ours.unwrap());
-        let tutorial = python.as_ref().map_or("-".to_owned(), |(_, addr)| {
-            let p = run(*addr, bots, mode, seconds / RUNS as f64);
+        let [Some(r), Some(s), Some(w)] = best else {
+            unreachable!("every server ran at least once")
+        };
+        let tutorial = python.as_ref().map_or("-".to_owned(), |p| {
+            let p = run(p.addr, bots, mode, each);
             if p.errors > 0 {
                 format!("{:.0} ({} errors)", p.per_second, p.errors)
             } else {
                 format!("{:.0}", p.per_second)
             }
         });
+        let latency = |x: &LoadReport| format!("{} / {}", ms(x.latency.p50), ms(x.latency.p99));
         println!(
-            "| {} at {} connection{} | {:.0} | {:.0} | {:.0}% | {} / {} | {} / {} | {} |",
+            "| {} at {} connection{} | {:.0} | {:.0} | {:.0}% | {:.0} | {:.0}% | {}, {}, {} | {} |",
             mode.unit(),
             bots,
             if bots == 1 { "" } else { "s" },
             r.per_second,
-            o.per_second,
-            100.0 * o.per_second / r.per_second,
-            ms(o.latency.p50),
-            ms(o.latency.p99),
-            ms(r.latency.p50),
-            ms(r.latency.p99),
+            s.per_second,
+            100.0 * s.per_second / r.per_second,
+            w.per_second,
+            100.0 * w.per_second / r.per_second,
+            latency(&r),
+            latency(&s),
+            latency(&w),
             tutorial
         );
-    }
-    ours.stop();
-    if let Some((mut child, _)) = python {
-        let _ = child.kill();
-        let _ = child.wait();
     }
 }
