@@ -10,9 +10,10 @@
 //! Connection from 127.0.0.1:42101 is closed
 //! ```
 //!
-//! Why each connection closed goes to standard error through the `log`
-//! crate; with `RUST_LOG=tcp_playground=debug`, every step as well (each
-//! `recv()`, `send()` and name heard). Ctrl+C or SIGTERM stop the server cleanly and
+//! A connection that ends other than by `exit` or the client's close
+//! (reset, timed out, kicked) is logged on standard error with its reason,
+//! through the `log` crate; with `RUST_LOG=tcp_playground=debug`, every
+//! end and every step as well (each `recv()`, `send()` and name heard). Ctrl+C or SIGTERM stop the server cleanly and
 //! save the transcript if `--transcript` was given.
 
 use std::collections::HashMap;
@@ -23,7 +24,7 @@ use crossbeam_channel::{bounded, select, unbounded};
 
 use super::ServeArgs;
 use crate::net::config::{ServerConfig, parse_bind};
-use crate::net::{EventKind, EventSender, Origin, Server};
+use crate::net::{CloseReason, EventKind, EventSender, Origin, Server};
 use crate::transcript::{Describe, Transcript};
 
 /// Runs the server until Ctrl+C or SIGTERM.
@@ -157,7 +158,14 @@ impl Console {
                 if let Some(peer) = self.peers.remove(&who) {
                     self.line(format_args!("Connection from {peer} is closed"));
                 }
-                log::info!("{who}: closed: {reason}");
+                // The expected endings are the tutorial's closing line
+                // alone; the others say what went wrong.
+                match reason {
+                    CloseReason::Exit | CloseReason::Eof | CloseReason::ServerStopped => {
+                        log::debug!("{who}: closed: {reason}");
+                    }
+                    _ => log::info!("{who}: closed: {reason}"),
+                }
             }
             EventKind::Error { message } => log::error!("{who}: {message}"),
             EventKind::Rejected { .. } => log::warn!("{}", Describe(&event.kind)),
