@@ -16,7 +16,10 @@
 //! - **tutorial**: the tutorial's Python server (`tests/python/tcp_server.py`),
 //!   to show the gap.
 //!
-//! Prints a table; asserts nothing but that no bot saw an error.
+//! Prints a table: each server's best rate, and the CPU time its process
+//! used per operation over all its runs (steadier than the rate when
+//! something else takes a core for a moment); asserts nothing but that
+//! no bot saw an error.
 //!
 //! Run: `cargo bench --bench load` (needs `python3` for the last column).
 //! Each row runs each of our servers and the reference `LOAD_RUNS` times
@@ -130,6 +133,23 @@ fn run(target: SocketAddr, bots: usize, mode: LoadMode, seconds: f64) -> LoadRep
     load.stop()
 }
 
+/// CPU time a process has used so far, in user space and in the kernel
+/// (from `/proc/PID/stat`). Steadier than a rate on a shared machine: a
+/// run that loses a core to something else is slower, but does not cost
+/// more CPU per operation.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The command name, in parentheses, may hold spaces: count fields
+    // after it. utime and stime are the line's fields 14 and 15.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks: u64 = fields
+        .get(11..13)
+        .map_or(0, |f| f.iter().filter_map(|t| t.parse::<u64>().ok()).sum());
+    // In clock ticks of 1/100 s: Linux fixes USER_HZ at 100 for programs.
+    Duration::from_millis(ticks * 10)
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1e3)
 }
@@ -185,9 +205,9 @@ fn main() {
     }
 
     println!(
-        "| what | reference /s | `serve` /s | ÷ reference | window's server /s | ÷ reference | p50 / p99 ms: reference, `serve`, window's | tutorial (Python) /s |"
+        "| what | reference /s | `serve` /s | ÷ reference | window's server /s | ÷ reference | server CPU µs per operation: reference, `serve`, window's | p50 / p99 ms: reference, `serve`, window's | tutorial (Python) /s |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     let rows = [
         (LoadMode::RoundTrips, 1),
         (LoadMode::RoundTrips, 50),
@@ -203,15 +223,22 @@ fn main() {
         // machine where the scheduler puts the threads decides much of a
         // run's speed, and the best run is the one least disturbed by
         // anything else.
-        let servers = [reference.addr, serve.addr, window.addr];
+        let servers = [&reference, &serve, &window];
         let mut best: [Option<LoadReport>; 3] = [None, None, None];
+        // Each server's CPU time and operations over all its runs.
+        let mut cpu = [Duration::ZERO; 3];
+        let mut ops = [0u64; 3];
         for turn in 0..runs {
             for i in 0..servers.len() {
                 // Start each turn with a different server, so none always
                 // follows the same one.
                 let i = (i + turn) % servers.len();
-                let new = run(servers[i], bots, mode, each);
+                let pid = servers[i].child.id();
+                let before = cpu_time(pid);
+                let new = run(servers[i].addr, bots, mode, each);
                 assert_eq!(new.errors, 0, "{:?}", new.first_error);
+                cpu[i] += cpu_time(pid).saturating_sub(before);
+                ops[i] += new.completed;
                 if best[i]
                     .as_ref()
                     .is_none_or(|b| new.per_second > b.per_second)
@@ -232,8 +259,9 @@ fn main() {
             }
         });
         let latency = |x: &LoadReport| format!("{} / {}", ms(x.latency.p50), ms(x.latency.p99));
+        let per_op = |i: usize| cpu[i].as_secs_f64() * 1e6 / ops[i].max(1) as f64;
         println!(
-            "| {} at {} connection{} | {:.0} | {:.0} | {:.0}% | {:.0} | {:.0}% | {}, {}, {} | {} |",
+            "| {} at {} connection{} | {:.0} | {:.0} | {:.0}% | {:.0} | {:.0}% | {:.1}, {:.1}, {:.1} | {}, {}, {} | {} |",
             mode.unit(),
             bots,
             if bots == 1 { "" } else { "s" },
@@ -242,6 +270,9 @@ fn main() {
             100.0 * s.per_second / r.per_second,
             w.per_second,
             100.0 * w.per_second / r.per_second,
+            per_op(0),
+            per_op(1),
+            per_op(2),
             latency(&r),
             latency(&s),
             latency(&w),

@@ -106,8 +106,10 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
     }
 }
 
-/// Our own server on a free loopback port, pacing off, room for every bot;
-/// its events are read and dropped (a terminal cannot show 100,000 a second).
+/// Our own server on a free loopback port, pacing off, room for every bot.
+/// As with `serve`, the steps of each connection are not reported (a
+/// terminal cannot show 100,000 a second); connections coming and going
+/// are read and dropped.
 fn serve_for(bots: usize) -> Result<Server, String> {
     let config = ServerConfig {
         bind: "127.0.0.1:0".parse().expect("a valid address"),
@@ -116,7 +118,8 @@ fn serve_for(bots: usize) -> Result<Server, String> {
         ..ServerConfig::default()
     };
     let (tx, rx) = unbounded();
-    let server = Server::start(config, EventSender::new(tx)).map_err(|e| e.to_string())?;
+    let server =
+        Server::start(config, EventSender::lifecycle_only(tx)).map_err(|e| e.to_string())?;
     std::thread::Builder::new()
         .name("bench-events".into())
         .spawn(move || drain_every(&rx, Duration::from_millis(16), drop))
