@@ -358,22 +358,29 @@ impl EventSender {
 
     /// Sends one event, stamped with the current time.
     pub fn emit(&self, origin: Origin, kind: EventKind) {
-        // Checked before the clock is read, not only in `emit_at`.
-        if !self.steps && kind.is_step() {
-            return;
+        // Asked before the clock is read: a step nobody wants costs nothing.
+        if self.wants(&kind) {
+            self.send(NetEvent::now(origin, kind));
         }
-        self.emit_at(Utc::now(), origin, kind);
     }
 
     /// Sends one event that happened at `time` (e.g. a `send` stamped
     /// when it started, so its reply can never seem to come first).
     pub fn emit_at(&self, time: DateTime<Utc>, origin: Origin, kind: EventKind) {
-        if !self.steps && kind.is_step() {
-            return;
+        if self.wants(&kind) {
+            self.send(NetEvent { time, origin, kind });
         }
+    }
+
+    /// False for a step when only connections coming and going are wanted.
+    fn wants(&self, kind: &EventKind) -> bool {
+        self.steps || !kind.is_step()
+    }
+
+    fn send(&self, event: NetEvent) {
         // A closed channel means the receiver is gone; there is nobody left
         // to tell, so the event is dropped on purpose.
-        let _ = self.tx.send(NetEvent { time, origin, kind });
+        let _ = self.tx.send(event);
         if let Some(waker) = &self.waker
             // A plain load first: while the waker stays called (a busy
             // reader), the event costs no write to the shared flag.
