@@ -88,7 +88,10 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
             if out.taken == before || out.stopped {
                 break;
             }
-            if stop_rx.recv_timeout(BATCH_PERIOD).is_ok() {
+            // A plain sleep: waiting in the channel instead would first
+            // spin and yield the processor a few times, every period.
+            std::thread::sleep(BATCH_PERIOD);
+            if stop_rx.try_recv().is_ok() {
                 server.stop();
             }
         }

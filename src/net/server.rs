@@ -37,7 +37,7 @@ use std::thread;
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
-use socket2::{Domain, Protocol, Socket, Type};
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 use super::bytes::Bytes;
 use super::calls::{Call, CallReporter, CallResult};
@@ -78,6 +78,8 @@ pub struct Server {
 #[derive(Debug)]
 struct Shared {
     config: ServerConfig,
+    /// The address the listener really has (with the real port).
+    local_addr: SocketAddr,
     events: EventSender,
     /// Step mode: holds client threads before each step while on.
     gate: Arc<StepGate>,
@@ -148,6 +150,7 @@ impl Server {
         let local_addr = listener.local_addr().map_err(bind_err)?;
         let shared = Arc::new(Shared {
             config,
+            local_addr,
             events,
             gate,
             stopping: AtomicBool::new(false),
@@ -343,6 +346,9 @@ fn listen(config: &ServerConfig, calls: &CallReporter) -> Result<Socket, NetErro
     calls
         .done(Call::Bind, || socket.bind(&addr.into()))
         .map_err(bind_err)?;
+    if ACCEPTED_SOCKETS_INHERIT_OPTIONS {
+        set_connection_options(SockRef::from(&socket), config).map_err(bind_err)?;
+    }
     calls
         .done(Call::Listen, || socket.listen(config.backlog))
         .map_err(bind_err)?;
@@ -351,6 +357,25 @@ fn listen(config: &ServerConfig, calls: &CallReporter) -> Result<Socket, NetErro
             .map_err(NetError::DeferAccept)?;
     }
     Ok(socket)
+}
+
+/// True where a socket returned by `accept()` starts with the options of
+/// the listening socket, as on Linux: there the options every connection
+/// needs are set once, on the listener, instead of with two system calls
+/// per connection. Elsewhere each client thread sets them on its socket.
+const ACCEPTED_SOCKETS_INHERIT_OPTIONS: bool = cfg!(target_os = "linux");
+
+/// The options every connection's socket starts with: `TCP_NODELAY` as
+/// configured (off is the system's default), and a timeout on writes, so
+/// a client that stops reading cannot hold its thread in `send()` forever.
+///
+/// The idle timeout on reads is not among them: on a listening socket it
+/// would also make `accept()` give up after that long.
+fn set_connection_options(socket: SockRef<'_>, config: &ServerConfig) -> io::Result<()> {
+    if config.nodelay {
+        socket.set_tcp_nodelay(true)?;
+    }
+    socket.set_write_timeout(Some(config.write_timeout))
 }
 
 /// The listener thread's loop: accept, hand over to a new thread, repeat.
@@ -501,7 +526,14 @@ fn serve_client(
     shared: &Shared,
 ) {
     let events = &shared.events;
-    let local = stream.local_addr().unwrap_or(shared.config.bind);
+    // A listener bound to one address accepts every connection on that
+    // address; only one bound to all of them (0.0.0.0) must ask the kernel
+    // which one this connection came to.
+    let local = if shared.local_addr.ip().is_unspecified() {
+        stream.local_addr().unwrap_or(shared.local_addr)
+    } else {
+        shared.local_addr
+    };
     events.emit(
         origin,
         EventKind::Accepted {
@@ -595,9 +627,12 @@ fn talk(
     calls: &CallReporter,
 ) -> io::Result<CloseReason> {
     let config = &shared.config;
-    stream.set_nodelay(config.nodelay)?;
-    stream.set_read_timeout(config.idle_timeout)?;
-    stream.set_write_timeout(Some(config.write_timeout))?;
+    if !ACCEPTED_SOCKETS_INHERIT_OPTIONS {
+        set_connection_options(SockRef::from(stream), config)?;
+    }
+    if config.idle_timeout.is_some() {
+        stream.set_read_timeout(config.idle_timeout)?;
+    }
     let mut writer = PacedWriter {
         stream,
         pace: config.pace,
@@ -729,4 +764,35 @@ fn stop_all_clients(shared: &Shared, alive_tx: Sender<()>, alive_rx: &Receiver<(
     // client thread has dropped its clone, i.e. when every thread is done.
     drop(alive_tx);
     let _ = alive_rx.recv();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The options are set once on the listener (see
+    /// [`ACCEPTED_SOCKETS_INHERIT_OPTIONS`]): this checks that the system
+    /// really gives them to every accepted socket.
+    #[test]
+    fn an_accepted_socket_has_the_options_every_connection_needs() {
+        let config = ServerConfig {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            nodelay: true,
+            write_timeout: Duration::from_secs(3),
+            ..ServerConfig::default()
+        };
+        let (tx, _rx) = crossbeam_channel::unbounded();
+        let calls = CallReporter::new(EventSender::new(tx), Origin::Listener);
+        let listener: TcpListener = listen(&config, &calls).unwrap().into();
+        let _client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (accepted, _) = listener.accept().unwrap();
+        if !ACCEPTED_SOCKETS_INHERIT_OPTIONS {
+            set_connection_options(SockRef::from(&accepted), &config).unwrap();
+        }
+        assert!(accepted.nodelay().unwrap());
+        assert_eq!(
+            accepted.write_timeout().unwrap(),
+            Some(Duration::from_secs(3))
+        );
+    }
 }
