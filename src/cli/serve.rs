@@ -76,10 +76,19 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
             },
             recv(stop_rx) -> _ => server.stop(),
         }
-        // Busy: take what has come every BATCH_PERIOD, until a period
-        // brings nothing. Meanwhile nobody waits in `recv()` on the
-        // channel, so the server's threads send without waking anyone.
+        // Busy: let events gather for a BATCH_PERIOD, then take them all,
+        // until a period brings nothing. Meanwhile nobody waits in
+        // `recv()` on the channel, so the server's threads send without
+        // waking anyone. (Taking them at once instead would find the
+        // channel empty, go back to sleep in `select!`, and be woken again
+        // by the very next event: a wake-up for every event.)
         loop {
+            // A plain sleep: waiting in a channel instead would first spin
+            // and yield the processor a few times, every period.
+            std::thread::sleep(BATCH_PERIOD);
+            if stop_rx.try_recv().is_ok() {
+                server.stop();
+            }
             let before = out.taken;
             for event in events.try_iter() {
                 out.take(event);
@@ -87,12 +96,6 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
             out.console.flush();
             if out.taken == before || out.stopped {
                 break;
-            }
-            // A plain sleep: waiting in the channel instead would first
-            // spin and yield the processor a few times, every period.
-            std::thread::sleep(BATCH_PERIOD);
-            if stop_rx.try_recv().is_ok() {
-                server.stop();
             }
         }
     }
@@ -186,7 +189,14 @@ impl Console {
     /// Writes the lines collected so far to standard output.
     fn flush(&mut self) {
         if !self.lines.is_empty() {
-            say!("{}", self.lines.trim_end_matches('\n'));
+            use std::io::Write;
+            // One write for the whole batch, its last line break included.
+            // An error means standard output is closed: there is nobody to
+            // tell, so the lines are dropped on purpose.
+            let mut out = std::io::stdout().lock();
+            let _ = out
+                .write_all(self.lines.as_bytes())
+                .and_then(|()| out.flush());
             self.lines.clear();
         }
     }
