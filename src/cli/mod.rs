@@ -226,3 +226,11 @@ pub(crate) fn say_line(line: std::fmt::Arguments<'_>) {
     // tell, so the line is dropped on purpose.
     let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
+
+/// Writes `lines` (each ending in a line break) to standard output in one
+/// write, ignoring a reader that has gone away, as [`say_line`] does.
+pub(crate) fn say_lines(lines: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(lines.as_bytes()).and_then(|()| out.flush());
+}

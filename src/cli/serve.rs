@@ -189,14 +189,8 @@ impl Console {
     /// Writes the lines collected so far to standard output.
     fn flush(&mut self) {
         if !self.lines.is_empty() {
-            use std::io::Write;
             // One write for the whole batch, its last line break included.
-            // An error means standard output is closed: there is nobody to
-            // tell, so the lines are dropped on purpose.
-            let mut out = std::io::stdout().lock();
-            let _ = out
-                .write_all(self.lines.as_bytes())
-                .and_then(|()| out.flush());
+            super::say_lines(&self.lines);
             self.lines.clear();
         }
     }
