@@ -107,9 +107,13 @@ pub fn run(args: &ServeArgs) -> Result<(), String> {
 }
 
 /// How long a busy server's events wait before they are printed (and
-/// kept): short, so that they are still in the processor's cache, and a
-/// line seems to appear at once.
-const BATCH_PERIOD: Duration = Duration::from_millis(2);
+/// kept). A line that comes 20 ms late still seems to appear at once (an
+/// eye notices about 100 ms), and a busy server wakes this thread at most
+/// 50 times a second. Each wake-up takes a core from the client threads
+/// for a moment: with a 2 ms period (500 a second) whole dialogues at one
+/// connection cost the server about 10 µs more CPU each (measured:
+/// docs/PERFORMANCE.md).
+const BATCH_PERIOD: Duration = Duration::from_millis(20);
 
 /// Where the events go: the console, and the transcript if one is saved.
 struct Output {
