@@ -17,10 +17,11 @@
 //!   to show the gap.
 //!
 //! Prints a table: each server's best rate, the ratio of the median runs
-//! (one lucky run can decide a ratio of bests), and the CPU time its process
+//! (one lucky run can decide a ratio of bests), the CPU time its process
 //! used per operation over all its runs (steadier than the rate when
-//! something else takes a core for a moment); asserts nothing but that
-//! no bot saw an error.
+//! something else takes a core for a moment), and its page faults per
+//! operation (memory mapped again and again); asserts nothing but that no
+//! bot saw an error.
 //!
 //! Run: `cargo bench --bench load` (needs `python3` for the last column).
 //! Each row runs each of our servers and the reference `LOAD_RUNS` times
@@ -134,21 +135,46 @@ fn run(target: SocketAddr, bots: usize, mode: LoadMode, seconds: f64) -> LoadRep
     load.stop()
 }
 
-/// CPU time a process has used so far, in user space and in the kernel
-/// (from `/proc/PID/stat`). Steadier than a rate on a shared machine: a
-/// run that loses a core to something else is slower, but does not cost
-/// more CPU per operation.
-fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The command name, in parentheses, may hold spaces: count fields
-    // after it. utime and stime are the line's fields 14 and 15.
-    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks: u64 = fields
-        .get(11..13)
-        .map_or(0, |f| f.iter().filter_map(|t| t.parse::<u64>().ok()).sum());
-    // In clock ticks of 1/100 s: Linux fixes USER_HZ at 100 for programs.
-    Duration::from_millis(ticks * 10)
+/// What a process has used so far, from `/proc/PID/stat`.
+#[derive(Clone, Copy, Default)]
+struct Usage {
+    /// CPU time, in user space and in the kernel. Steadier than a rate on
+    /// a shared machine: a run that loses a core to something else is
+    /// slower, but does not cost more CPU per operation.
+    cpu: Duration,
+    /// Page faults (minor and major). A server that maps the same memory
+    /// again for every connection shows here: a client thread's stack
+    /// pages, for instance, which the system takes back when it ends.
+    faults: u64,
+}
+
+impl Usage {
+    fn of(pid: u32) -> Usage {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // The command name, in parentheses, may hold spaces: count fields
+        // after it (the line's field 3 is the first).
+        let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        let field = |n: usize| {
+            fields
+                .get(n - 3)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        // minflt is field 10, majflt 12; utime and stime are 14 and 15, in
+        // clock ticks of 1/100 s (Linux fixes USER_HZ at 100 for programs).
+        Usage {
+            cpu: Duration::from_millis((field(14) + field(15)) * 10),
+            faults: field(10) + field(12),
+        }
+    }
+
+    fn since(self, before: Usage) -> Usage {
+        Usage {
+            cpu: self.cpu.saturating_sub(before.cpu),
+            faults: self.faults.saturating_sub(before.faults),
+        }
+    }
 }
 
 fn ms(d: Duration) -> String {
@@ -206,9 +232,9 @@ fn main() {
     }
 
     println!(
-        "| what | reference /s | `serve` /s | ÷ reference | window's server /s | ÷ reference | median runs ÷ reference's: `serve`, window's | server CPU µs per operation: reference, `serve`, window's | p50 / p99 ms: reference, `serve`, window's | tutorial (Python) /s |"
+        "| what | reference /s | `serve` /s | ÷ reference | window's server /s | ÷ reference | median runs ÷ reference's: `serve`, window's | server CPU µs per operation: reference, `serve`, window's | page faults per operation: reference, `serve`, window's | p50 / p99 ms: reference, `serve`, window's | tutorial (Python) /s |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let rows = [
         (LoadMode::RoundTrips, 1),
         (LoadMode::RoundTrips, 50),
@@ -226,8 +252,9 @@ fn main() {
         // anything else.
         let servers = [&reference, &serve, &window];
         let mut best: [Option<LoadReport>; 3] = [None, None, None];
-        // Each server's CPU time and operations over all its runs.
-        let mut cpu = [Duration::ZERO; 3];
+        // Each server's CPU time, page faults and operations over all its
+        // runs.
+        let mut used = [Usage::default(); 3];
         let mut ops = [0u64; 3];
         // Every run's rate: the medians are compared too, because one
         // lucky run (cores that happened not to doze off between the
@@ -239,10 +266,12 @@ fn main() {
                 // follows the same one.
                 let i = (i + turn) % servers.len();
                 let pid = servers[i].child.id();
-                let before = cpu_time(pid);
+                let before = Usage::of(pid);
                 let new = run(servers[i].addr, bots, mode, each);
                 assert_eq!(new.errors, 0, "{:?}", new.first_error);
-                cpu[i] += cpu_time(pid).saturating_sub(before);
+                let run_used = Usage::of(pid).since(before);
+                used[i].cpu += run_used.cpu;
+                used[i].faults += run_used.faults;
                 ops[i] += new.completed;
                 rates[i].push(new.per_second);
                 if best[i]
@@ -265,10 +294,11 @@ fn main() {
             }
         });
         let latency = |x: &LoadReport| format!("{} / {}", ms(x.latency.p50), ms(x.latency.p99));
-        let per_op = |i: usize| cpu[i].as_secs_f64() * 1e6 / ops[i].max(1) as f64;
+        let per_op = |i: usize| used[i].cpu.as_secs_f64() * 1e6 / ops[i].max(1) as f64;
+        let faults = |i: usize| used[i].faults as f64 / ops[i].max(1) as f64;
         let [r_median, s_median, w_median] = rates.map(median);
         println!(
-            "| {} at {} connection{} | {:.0} | {:.0} | {:.0}% | {:.0} | {:.0}% | {:.0}%, {:.0}% | {:.1}, {:.1}, {:.1} | {}, {}, {} | {} |",
+            "| {} at {} connection{} | {:.0} | {:.0} | {:.0}% | {:.0} | {:.0}% | {:.0}%, {:.0}% | {:.1}, {:.1}, {:.1} | {:.2}, {:.2}, {:.2} | {}, {}, {} | {} |",
             mode.unit(),
             bots,
             if bots == 1 { "" } else { "s" },
@@ -282,6 +312,9 @@ fn main() {
             per_op(0),
             per_op(1),
             per_op(2),
+            faults(0),
+            faults(1),
+            faults(2),
             latency(&r),
             latency(&s),
             latency(&w),
