@@ -14,7 +14,11 @@
 //!   reader that takes them once every 16 ms, as the window does (this
 //!   program again, with `--window-server`);
 //! - **tutorial**: the tutorial's Python server (`tests/python/tcp_server.py`),
-//!   to show the gap.
+//!   to show the gap;
+//! - **reference, again**: a second process of the reference, measured in
+//!   turn like the others. It is the same program, so its ratio to the
+//!   first shows how far two runs of one server differ on this machine:
+//!   the noise in every other ratio.
 //!
 //! Prints a table: each server's best rate, the ratio of the median runs
 //! (one lucky run can decide a ratio of bests), the CPU time its process
@@ -209,6 +213,8 @@ fn main() {
 
     let reference =
         ServerProcess::start(this_program("--reference-server")).expect("reference starts");
+    let again =
+        ServerProcess::start(this_program("--reference-server")).expect("reference starts again");
     // `LOAD_SERVE=PATH` measures another build of `tcp-playground` (to
     // compare two versions); by default, this one.
     let program = std::env::var("LOAD_SERVE");
@@ -232,9 +238,9 @@ fn main() {
     }
 
     println!(
-        "| what | reference /s | `serve` /s | ÷ reference | window's server /s | ÷ reference | median runs ÷ reference's: `serve`, window's | server CPU µs per operation: reference, `serve`, window's | page faults per operation: reference, `serve`, window's | p50 / p99 ms: reference, `serve`, window's | tutorial (Python) /s |"
+        "| what | reference /s | `serve` /s | ÷ reference | window's server /s | ÷ reference | median runs ÷ reference's: `serve`, window's | server CPU µs per operation: reference, `serve`, window's | page faults per operation: reference, `serve`, window's | p50 / p99 ms: reference, `serve`, window's | tutorial (Python) /s | reference again ÷ reference: best, median runs (the noise) |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     let rows = [
         (LoadMode::RoundTrips, 1),
         (LoadMode::RoundTrips, 50),
@@ -250,16 +256,16 @@ fn main() {
         // machine where the scheduler puts the threads decides much of a
         // run's speed, and the best run is the one least disturbed by
         // anything else.
-        let servers = [&reference, &serve, &window];
-        let mut best: [Option<LoadReport>; 3] = [None, None, None];
+        let servers = [&reference, &serve, &window, &again];
+        let mut best: [Option<LoadReport>; 4] = [None, None, None, None];
         // Each server's CPU time, page faults and operations over all its
         // runs.
-        let mut used = [Usage::default(); 3];
-        let mut ops = [0u64; 3];
+        let mut used = [Usage::default(); 4];
+        let mut ops = [0u64; 4];
         // Every run's rate: the medians are compared too, because one
         // lucky run (cores that happened not to doze off between the
         // steps of a lone connection) can decide a ratio of bests.
-        let mut rates: [Vec<f64>; 3] = Default::default();
+        let mut rates: [Vec<f64>; 4] = Default::default();
         for turn in 0..runs {
             for i in 0..servers.len() {
                 // Start each turn with a different server, so none always
@@ -282,7 +288,7 @@ fn main() {
                 }
             }
         }
-        let [Some(r), Some(s), Some(w)] = best else {
+        let [Some(r), Some(s), Some(w), Some(a)] = best else {
             unreachable!("every server ran at least once")
         };
         let tutorial = python.as_ref().map_or("-".to_owned(), |p| {
@@ -296,9 +302,9 @@ fn main() {
         let latency = |x: &LoadReport| format!("{} / {}", ms(x.latency.p50), ms(x.latency.p99));
         let per_op = |i: usize| used[i].cpu.as_secs_f64() * 1e6 / ops[i].max(1) as f64;
         let faults = |i: usize| used[i].faults as f64 / ops[i].max(1) as f64;
-        let [r_median, s_median, w_median] = rates.map(median);
+        let [r_median, s_median, w_median, a_median] = rates.map(median);
         println!(
-            "| {} at {} connection{} | {:.0} | {:.0} | {:.0}% | {:.0} | {:.0}% | {:.0}%, {:.0}% | {:.1}, {:.1}, {:.1} | {:.2}, {:.2}, {:.2} | {}, {}, {} | {} |",
+            "| {} at {} connection{} | {:.0} | {:.0} | {:.0}% | {:.0} | {:.0}% | {:.0}%, {:.0}% | {:.1}, {:.1}, {:.1} | {:.2}, {:.2}, {:.2} | {}, {}, {} | {} | {:.0}%, {:.0}% |",
             mode.unit(),
             bots,
             if bots == 1 { "" } else { "s" },
@@ -318,7 +324,9 @@ fn main() {
             latency(&r),
             latency(&s),
             latency(&w),
-            tutorial
+            tutorial,
+            100.0 * a.per_second / r.per_second,
+            100.0 * a_median / r_median,
         );
     }
 }
