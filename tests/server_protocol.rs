@@ -298,3 +298,24 @@ fn a_lifecycle_only_reader_hears_of_connections_but_not_of_their_steps() {
         }
     );
 }
+
+/// Stopping wakes the listener from `accept()` by connecting to it. The
+/// listener may close that connection before the connect is seen to
+/// finish; Windows reported that as a failed wake-up ("no error set after
+/// POLLHUP"). Twenty stops in a row: each one stops, and none reports an
+/// error.
+#[test]
+fn stopping_wakes_the_listener_without_an_error_twenty_times() {
+    for run in 1..=20 {
+        let (server, events) = start_server(0);
+        wait_for(&events, |e| matches!(e.kind, EventKind::Listening { .. }));
+        server.stop();
+        let stopped = wait_for(&events, |e| {
+            matches!(e.kind, EventKind::Stopped | EventKind::Error { .. })
+        });
+        assert!(
+            matches!(stopped.kind, EventKind::Stopped),
+            "run {run}: {stopped:?}"
+        );
+    }
+}

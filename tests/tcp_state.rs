@@ -1,7 +1,11 @@
 //! Real TCP states read from the kernel, for sockets this test opens on
 //! 127.0.0.1: a listener, both ends of a connection, and each step of the
 //! close (the side that closes first ends in TIME_WAIT).
-#![cfg(target_os = "linux")]
+//!
+//! Linux and Windows read states in different ways (`NETLINK_SOCK_DIAG`,
+//! the system's TCP table); the same tests hold for both, and run under
+//! wine in CI.
+#![cfg(any(target_os = "linux", windows))]
 
 use std::io::Read;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -77,10 +81,15 @@ fn the_side_that_closes_first_goes_through_fin_wait_2_to_time_wait() {
     drop(client);
     drop(server);
     let left = wait_state(&mut reader, &server_key, TcpState::TimeWait);
-    assert!(
-        left > Duration::from_secs(50) && left <= Duration::from_secs(60),
-        "{left:?}"
-    );
+    if cfg!(windows) {
+        // Windows lists TIME_WAIT sockets but not the time they have left.
+        assert_eq!(left, Duration::ZERO);
+    } else {
+        assert!(
+            left > Duration::from_secs(50) && left <= Duration::from_secs(60),
+            "{left:?}"
+        );
+    }
     wait_state(&mut reader, &client_key, TcpState::Closed);
 }
 
@@ -114,7 +123,9 @@ fn an_unknown_socket_is_closed() {
 /// A client connecting to a listener whose accept queue is full stays in
 /// SYN_SENT (the kernel drops its SYN and it retries after a second), and
 /// the client reports its address before the SYN leaves, so the watcher
-/// can see it. This is how slow motion makes SYN_SENT last.
+/// can see it. This is how slow motion makes SYN_SENT last. (Windows
+/// refuses such a client after about 2 s of retries instead.)
+#[cfg(target_os = "linux")]
 #[test]
 fn syn_sent_is_observed_while_the_accept_queue_is_full() {
     use socket2::{Domain, Socket, Type};

@@ -2,7 +2,13 @@
 //! both close orders, 10 runs out of 10: whoever closes first ends in
 //! TIME_WAIT, the other end disappears (CLOSED); states too short to poll
 //! are listed as inferred.
-#![cfg(target_os = "linux")]
+//!
+//! The test of the client closing first runs on Windows too (under wine
+//! in CI); the others need what only Linux has (TIME_WAIT's time left,
+//! deferred accept, capture).
+#![cfg(any(target_os = "linux", windows))]
+// Helpers that only the Linux tests use.
+#![cfg_attr(windows, allow(dead_code))]
 
 use std::process::Command;
 
@@ -86,6 +92,7 @@ fn observed(states: &[(String, bool)]) -> Vec<&str> {
         .collect()
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn server_closes_first_ten_times_out_of_ten() {
     for run in 1..=10 {
@@ -181,6 +188,7 @@ fn segments(output: &str) -> Vec<(String, String, String, u32, u32)> {
         .collect()
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn with_privilege_the_real_segments_follow_the_handshake_arithmetic() {
     let out = trace("server");
@@ -274,11 +282,13 @@ fn slow_motion_shows_the_half_closed_states(close: &str, active: &str, passive: 
     }
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn slow_motion_server_first_holds_fin_wait_1_close_wait_fin_wait_2_last_ack() {
     slow_motion_shows_the_half_closed_states("server", "client-1", "tab-1");
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn slow_motion_client_first_holds_close_wait_fin_wait_2_last_ack() {
     slow_motion_shows_the_half_closed_states("client", "tab-1", "client-1");

@@ -538,7 +538,7 @@ impl ClientTab {
                 ui.separator();
                 ui.label(t!("client.tcp_state"));
                 ui.label(egui::RichText::new(tcp.text()).monospace().strong())
-                    .on_hover_text(t!("client.tcp_state_hover"));
+                    .on_hover_text(tcp.hover(&t!("client.tcp_state_hover")));
             }
             if self.client.is_some() {
                 ui.separator();

@@ -17,6 +17,7 @@
 //! | [`bytes_view`] | bytes shown as UTF-8 or GBK, and the hex view |
 //! | [`scenario`] | the tutorial's lessons played step by step, with pause, step and replay |
 //! | [`pitfalls`] | five classic socket mistakes, run on real sockets, measured and explained |
+//! | [`platform`] | what Windows or macOS does differently, said in one line |
 //! | [`save`] | Save… (native dialog, on a worker thread) and Quick save |
 //! | [`follow`] | where each thread is: its socket call and its line of code |
 //! | [`lang`] | the UI language (English, 简体中文); every string is in `assets/locales/` |
@@ -36,6 +37,7 @@ pub mod fonts;
 pub mod lang;
 pub mod load_panel;
 pub mod pitfalls;
+pub mod platform;
 pub mod playground;
 pub mod presenter;
 pub mod save;

@@ -14,6 +14,7 @@ use crossbeam_channel::{Receiver, bounded};
 use rust_i18n::t;
 
 use super::bytes_view;
+use super::platform::{self, Os};
 use crate::net::pitfall::{
     self, ConnectOutcome, GluedReport, NagleReport, NagleSetup, NaiveEnd, NaiveRun, NaiveStep,
     Pitfall, PitfallReport, RecvOutcome,
@@ -97,6 +98,9 @@ impl PitfallPanel {
         let pitfall = self.selected.unwrap_or(Pitfall::Glued);
         ui.heading(title(pitfall));
         ui.label(story(pitfall));
+        if let Some(note) = platform::pitfall_note(pitfall, Os::current()) {
+            ui.weak(note);
+        }
         ui.horizontal(|ui| {
             let busy = self.running.is_some();
             if ui

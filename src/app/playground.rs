@@ -24,6 +24,7 @@ use super::follow::Follow;
 use super::fonts;
 use super::load_panel::{LoadAction, LoadPanel};
 use super::pitfalls::PitfallPanel;
+use super::platform::{self, Os};
 use super::presenter::{self, Action, ViewChange};
 use super::save::{FileChooser, NativeDialog, SaveOutcome, Saver, default_save_folder};
 use super::scenario::{Player, PlayerAction, Stage};
@@ -31,8 +32,8 @@ use super::server_panel::{ServerPanel, Status};
 use super::settings::Settings;
 use super::threads::ThreadRow;
 use super::transcript_view::TranscriptView;
-use crate::net::capture::SegmentRecorder;
-use crate::net::tcp_state::SocketKey;
+use crate::net::capture::{CaptureError, SegmentRecorder};
+use crate::net::tcp_state::{SocketKey, StateError};
 use crate::net::watch::{QUIET_INTERVAL, StateWatcher, WATCH_INTERVAL};
 use crate::net::{EventKind, EventSender, NetEvent, Origin};
 
@@ -100,12 +101,12 @@ pub struct PlaygroundApp {
     /// Reads every socket's real TCP state; `None` where the system
     /// cannot (then `states_unavailable` says why).
     watcher: Option<StateWatcher>,
-    states_unavailable: Option<String>,
+    states_unavailable: Option<StateError>,
     /// Captures the real segments of the tabs' connections; `None` where
     /// the process may not capture (then `segments_unavailable` says how
     /// to allow it).
     segments: Option<SegmentRecorder>,
-    segments_unavailable: Option<String>,
+    segments_unavailable: Option<CaptureError>,
 }
 
 /// Counts frames and events, and logs them every few seconds at debug
@@ -325,14 +326,16 @@ impl PlaygroundApp {
     fn with_segments(mut self) -> Self {
         match SegmentRecorder::start(self.sender.clone()) {
             Ok(recorder) => self.segments = Some(recorder),
-            Err(e) => self.segments_unavailable = Some(e.to_string()),
+            Err(e) => self.segments_unavailable = Some(e),
         }
         self
     }
 
     /// Why real segments are not drawn, when they are not.
-    pub fn segments_unavailable(&self) -> Option<&str> {
-        self.segments_unavailable.as_deref()
+    /// Said in the language in use.
+    pub fn segments_unavailable(&self) -> Option<String> {
+        let error = self.segments_unavailable.as_ref()?;
+        Some(platform::segments_unavailable(error, Os::current()))
     }
 
     /// Tells the segment recorder about a connection an event reveals: the
@@ -365,14 +368,16 @@ impl PlaygroundApp {
     fn with_watcher(mut self) -> Self {
         match StateWatcher::start(self.sender.clone(), WATCH_INTERVAL, QUIET_INTERVAL) {
             Ok(watcher) => self.watcher = Some(watcher),
-            Err(e) => self.states_unavailable = Some(e.to_string()),
+            Err(e) => self.states_unavailable = Some(e),
         }
         self
     }
 
     /// Why real TCP states are not shown, on systems that cannot read them.
-    pub fn states_unavailable(&self) -> Option<&str> {
-        self.states_unavailable.as_deref()
+    /// Said in the language in use.
+    pub fn states_unavailable(&self) -> Option<String> {
+        let error = self.states_unavailable.as_ref()?;
+        Some(platform::states_unavailable(error, Os::current()))
     }
 
     /// Starts watching the socket an event reveals (a listener, an
@@ -701,7 +706,7 @@ impl eframe::App for PlaygroundApp {
             .default_size(740.0)
             .min_size(420.0)
             .show(ui, |ui| {
-                if let Some(why) = &self.states_unavailable {
+                if let Some(why) = self.states_unavailable() {
                     ui.colored_label(
                         ui.visuals().warn_fg_color,
                         t!("server.states_unavailable", why = why),
@@ -719,7 +724,8 @@ impl eframe::App for PlaygroundApp {
             let transcript = &self.transcript;
             let rows = self.server.threads().rows();
             let listener = self.server.listener_follow();
-            let capture_note = self.segments_unavailable.as_deref();
+            let capture_note = self.segments_unavailable();
+            let capture_note = capture_note.as_deref();
             let data_for =
                 |tab: &ClientTab| data_for(tab, transcript, rows, listener, capture_note);
             self.clients.ui(ui, &self.sender, &data_for);

@@ -14,6 +14,7 @@ use rust_i18n::t;
 
 use super::follow::{Follow, Role};
 use super::lang::close_reason;
+use super::platform::{self, Os};
 use super::tcp_view::TcpView;
 use super::threads::{TableAction, ThreadTable};
 use crate::net::config::{ConfigError, parse_bind_ip, parse_port};
@@ -525,8 +526,12 @@ impl ServerPanel {
             {
                 self.set_accept_paused(paused);
             }
-            // Deferred accept is a Linux socket option.
-            if cfg!(target_os = "linux") {
+            // Deferred accept is a Linux socket option; elsewhere one line
+            // says what happens instead.
+            if let Some(why) = platform::hold_syn_recv_missing(Os::current()) {
+                ui.weak(t!("platform.hold_syn_recv_short"))
+                    .on_hover_text(why);
+            } else {
                 let mut hold = self.hold_syn_recv;
                 if ui
                     .checkbox(&mut hold, t!("server.hold_syn_recv"))
@@ -645,7 +650,7 @@ impl ServerPanel {
                 ui.label(t!("server.listening", addr = addr));
                 if let Some(tcp) = &self.listener_tcp {
                     ui.label(egui::RichText::new(tcp.text()).monospace().strong())
-                        .on_hover_text(t!("server.listener_tcp_hover"));
+                        .on_hover_text(tcp.hover(&t!("server.listener_tcp_hover")));
                 }
                 ui.label(egui::RichText::new(self.listener_follow.describe()).monospace())
                     .on_hover_text(t!("server.listener_call_hover"));

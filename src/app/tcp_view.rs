@@ -55,6 +55,18 @@ impl TcpView {
         }
     }
 
+    /// The hover text of a state shown with `base` as its explanation:
+    /// `base`, and for a TIME_WAIT the system gives no countdown for
+    /// (Windows), a line saying so.
+    pub fn hover(&self, base: &str) -> String {
+        if self.state == TcpState::TimeWait && self.time_wait_until.is_none() {
+            let note = super::platform::time_wait_without_countdown(super::platform::Os::current());
+            format!("{base}\n{note}")
+        } else {
+            base.to_owned()
+        }
+    }
+
     /// True while a countdown is shown, so the window redraws once a second.
     pub fn is_counting_down(&self) -> bool {
         self.time_wait_until

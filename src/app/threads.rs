@@ -347,9 +347,12 @@ impl ThreadTable {
                         label.on_hover_text(step);
                     });
                     row.col(|ui| {
-                        let tcp = r.tcp.map_or_else(|| "…".to_owned(), |t| t.text());
+                        let (tcp, hover) = r.tcp.map_or_else(
+                            || ("…".to_owned(), tcp_hover.to_string()),
+                            |t| (t.text(), t.hover(&tcp_hover)),
+                        );
                         ui.label(egui::RichText::new(tcp).monospace())
-                            .on_hover_text(&*tcp_hover);
+                            .on_hover_text(hover);
                     });
                     row.col(|ui| {
                         let call = r.follow.describe();

@@ -322,9 +322,14 @@ pub fn timeline(log: &[NetEvent], start: DateTime<Utc>) -> Vec<String> {
                         inferred.name()
                     ));
                 }
-                let left = time_wait_left_ms
-                    .map(|ms| format!(" ({:.1} s left)", ms as f64 / 1000.0))
-                    .unwrap_or_default();
+                let left = match time_wait_left_ms {
+                    Some(ms) => format!(" ({:.1} s left)", ms as f64 / 1000.0),
+                    // Windows lists TIME_WAIT sockets but not their time.
+                    None if *state == TcpState::TimeWait => {
+                        " (this system does not say how long it has left)".to_owned()
+                    }
+                    None => String::new(),
+                };
                 lines.push(format!(
                     "{ms:>9.3}  {who:<9} {:<12} observed{left}",
                     state.name()

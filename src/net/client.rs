@@ -25,7 +25,7 @@
 
 #![forbid(unsafe_code)]
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -388,7 +388,7 @@ fn read_loop(
             calls.start(Call::Recv);
             in_recv = true;
         }
-        let result = stream.read(&mut buf);
+        let result = super::recv::read(stream, &mut buf, Some(wait), user_closed);
         if !matches!(&result, Err(e) if is_timeout(e)) {
             // Bytes are reported as `Received`; an end or error here.
             if !matches!(result, Ok(n) if n > 0) {

@@ -8,6 +8,7 @@
 //! - [`protocol`]: the server side of the dialogue, pure (bytes in, replies out).
 //! - [`parser`]: the client side, pure (a byte stream in, messages out).
 //! - [`server`]: the listener thread and one thread per client.
+//! - [`recv`]: a `recv()` that another thread can end (kick, stop, close), Windows included.
 //! - [`client`]: one connection, with a reader and a sender thread.
 //! - [`event`]: the events every thread reports, and [`EventSender`].
 //! - [`calls`]: each socket call (`accept`, `recv`, …) as it is made and returns.
@@ -22,7 +23,8 @@
 //! - [`pace`]: at most N operations a second shared by many threads (the bots' rate limit).
 //! - [`pitfall`]: five classic TCP mistakes shown on real sockets, with measured figures.
 //! - [`bytes`], [`error`]: raw bytes shown safely; errors in plain words.
-//! - [`sys`]: the few socket calls made with `unsafe` (deferred accept, capture times).
+//! - [`sys`]: the few system calls made with `unsafe` (deferred accept, capture times,
+//!   Windows' TCP table, its console and its `WSAPoll`).
 
 pub mod bytes;
 pub mod calls;
@@ -39,6 +41,7 @@ pub mod pace;
 pub mod parser;
 pub mod pitfall;
 pub mod protocol;
+pub mod recv;
 pub mod server;
 pub mod sys;
 pub mod tcp_state;

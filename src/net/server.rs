@@ -29,7 +29,7 @@
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
@@ -287,7 +287,13 @@ impl Server {
             addr => addr,
         };
         if let Err(e) = self.connect_to_wake(wake_addr) {
-            log::warn!("could not wake the listener at {wake_addr}: {e}");
+            // The listener may stay in accept() until a client comes:
+            // whoever watches should know.
+            let message = format!("could not wake the listener at {wake_addr}: {e}");
+            log::warn!("{message}");
+            self.shared
+                .events
+                .emit(Origin::Listener, EventKind::Error { message });
         }
     }
 
@@ -297,7 +303,7 @@ impl Server {
         let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
         socket.bind(&SocketAddr::new(addr.ip(), 0).into())?;
         *lock(&self.shared.wake_peer) = socket.local_addr()?.as_socket();
-        socket.connect_timeout(&addr.into(), Duration::from_secs(1))
+        connect_for_wake(&socket, addr)
     }
 
     /// Waits until the server has stopped (after [`Server::stop`]), at most
@@ -451,6 +457,22 @@ fn wait_while_paused(shared: &Shared) {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
     }
     state.in_accept = true;
+}
+
+/// Connects `socket` to the listener at `addr`, waiting at most a second
+/// (a listener whose queue is full never answers).
+///
+/// The listener may accept our connection and close it before we look at
+/// it: it is stopping, so it drops whatever `accept()` returned. Windows
+/// then reports the finished connect as a hang-up with no error, which
+/// `socket2` turns into an error ("no error set after POLLHUP"). A hang-up
+/// without an error is a connection that was made and already closed, so
+/// it counts as a success here: the listener was woken.
+fn connect_for_wake(socket: &Socket, addr: SocketAddr) -> io::Result<()> {
+    match socket.connect_timeout(&addr.into(), Duration::from_secs(1)) {
+        Err(e) if e.kind() == io::ErrorKind::Other && socket.take_error()?.is_none() => Ok(()),
+        result => result,
+    }
 }
 
 /// Locks a mutex whose data stays consistent even if a holder panicked
@@ -652,7 +674,9 @@ fn talk(
         calls.start(Call::Recv);
         // `Read` is implemented for `&TcpStream`: a copy of the reference
         // is enough to read from the shared socket.
-        let read = { writer.stream }.read(&mut buf);
+        let read = super::recv::read(writer.stream, &mut buf, config.idle_timeout, || {
+            ended_by.get().is_some()
+        });
         if !matches!(read, Ok(n) if n > 0) {
             calls.end(
                 Call::Recv,
@@ -794,5 +818,27 @@ mod tests {
             accepted.write_timeout().unwrap(),
             Some(Duration::from_secs(3))
         );
+    }
+
+    /// Stopping wakes the listener by connecting to it; the listener may
+    /// close that connection before the connect is seen to finish. That
+    /// must count as woken (on Windows it used to be reported as a
+    /// failure: "no error set after POLLHUP").
+    #[test]
+    fn a_wake_up_connection_closed_at_once_still_counts_as_made() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        const TRIES: usize = 50;
+        let closer = thread::spawn(move || {
+            for _ in 0..TRIES {
+                // Accept and drop at once, as a stopping listener does.
+                drop(listener.accept());
+            }
+        });
+        for _ in 0..TRIES {
+            let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP)).unwrap();
+            connect_for_wake(&socket, addr).unwrap();
+        }
+        closer.join().unwrap();
     }
 }

@@ -8,8 +8,11 @@
 //! - on Linux through `NETLINK_SOCK_DIAG` (see [`linux`]), an exact lookup
 //!   per socket, which also sees TIME_WAIT sockets after the program closed
 //!   them, with the time they have left;
-//! - on other systems, [`StateReader::new`] says that it cannot, instead of
-//!   guessing.
+//! - on Windows through the system's TCP table (see [`windows`]), one copy
+//!   of which answers for every socket the app watches; it also lists
+//!   TIME_WAIT sockets, but not the time they have left;
+//! - on other systems (macOS among them, for now), [`StateReader::new`]
+//!   says that it cannot, instead of guessing.
 
 #![forbid(unsafe_code)]
 
@@ -21,6 +24,9 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(target_os = "linux")]
 pub mod linux;
+// Parsed and tested on every system; read from the OS only on Windows.
+#[cfg(any(windows, test))]
+pub mod windows;
 
 /// The states of RFC 793's state machine, plus `Closed` for "no such socket".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -111,7 +117,7 @@ pub struct Observation {
 pub enum StateError {
     /// This operating system offers no way this program knows to read
     /// TCP states.
-    #[error("reading TCP states is not supported on this operating system")]
+    #[error("reading TCP states is not supported on this operating system yet")]
     Unsupported,
     /// The kernel interface failed.
     #[error("cannot read TCP states: {0}")]
@@ -125,6 +131,8 @@ pub enum StateError {
 pub struct StateReader {
     #[cfg(target_os = "linux")]
     inner: linux::SockDiag,
+    #[cfg(windows)]
+    inner: windows::TcpTable,
 }
 
 impl StateReader {
@@ -136,7 +144,13 @@ impl StateReader {
                 inner: linux::SockDiag::open()?,
             })
         }
-        #[cfg(not(target_os = "linux"))]
+        #[cfg(windows)]
+        {
+            Ok(StateReader {
+                inner: windows::TcpTable::open()?,
+            })
+        }
+        #[cfg(not(any(target_os = "linux", windows)))]
         {
             Err(StateError::Unsupported)
         }
@@ -145,11 +159,11 @@ impl StateReader {
     /// The current state of the socket `key`; [`TcpState::Closed`] when the
     /// kernel has no such socket.
     pub fn read(&mut self, key: &SocketKey) -> Result<Observation, StateError> {
-        #[cfg(target_os = "linux")]
+        #[cfg(any(target_os = "linux", windows))]
         {
             self.inner.read(key)
         }
-        #[cfg(not(target_os = "linux"))]
+        #[cfg(not(any(target_os = "linux", windows)))]
         {
             let _ = key;
             Err(StateError::Unsupported)
