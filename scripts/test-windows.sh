@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Builds TCP Playground for Windows on Linux and tests it under wine:
+#
+#   bash scripts/test-windows.sh
+#
+# 1. the tests that cover the Windows code, run as Windows programs:
+#    the library's unit tests (the TCP table parser, the listener's
+#    wake-up), the protocol and server tests, the client tests, the real
+#    TCP states read from Windows' TCP table (tcp_state), and `trace`;
+# 2. the exe as a Windows user meets it (scripts/check-windows-exe.py):
+#    a windowed program with icon and version, `--version`, `trace`,
+#    `serve` with the tutorial's client, and the window itself.
+#
+# The other test targets need Linux (capture, deferred accept, /proc) or
+# are the same code already tested on Linux; building them all for
+# Windows would double the time CI takes.
+#
+# It installs what it needs (wine, MinGW, Xvfb, xdotool, ImageMagick) as
+# root with apt-get, or says what to install. Everything runs inside one
+# virtual X display, so that wine's desktop process, which starts with the
+# first wine program, can open windows.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [ -z "${DISPLAY:-}" ]; then
+    . scripts/xvfb-common.sh
+    need_tools xvfb-run:xvfb xauth:xauth
+    exec xvfb-run -a -s '-screen 0 1280x800x24' bash "$0" "$@"
+fi
+
+. scripts/xvfb-common.sh
+need_tools xdotool:xdotool import:imagemagick python3:python3
+. scripts/wine-env.sh
+# A wine server left running by an earlier shell without this display
+# would open no window: start it again, here.
+wineserver -k 2> /dev/null || true
+wineserver -w 2> /dev/null || true
+. scripts/wine-env.sh
+
+target=x86_64-pc-windows-gnu
+echo "--- Windows: tests under wine"
+cargo test --target "$target" --lib --test server_protocol --test client \
+    --test tcp_state --test trace
+
+echo "--- Windows: the exe under wine"
+# The test build above built the exe too (the trace test runs it).
+python3 scripts/check-windows-exe.py "target/$target/debug/tcp-playground.exe"
