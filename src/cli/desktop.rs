@@ -8,6 +8,10 @@
 //! is (for example after `cargo install --path .`), and the entry starts
 //! this very binary by its full path. Nothing outside the user's own data
 //! folder is touched, and no root is needed.
+//!
+//! Windows has no such files to write: the program runs from wherever it
+//! was unzipped, and Explorer's "Pin to Start" puts it in the Start menu.
+//! There the command says so ([`ON_WINDOWS`]) and changes nothing.
 
 #![forbid(unsafe_code)]
 
@@ -40,6 +44,7 @@ impl Places {
 }
 
 /// The user's data folder: `$XDG_DATA_HOME`, or `~/.local/share`.
+#[cfg(not(windows))]
 fn data_home() -> Result<PathBuf, String> {
     dirs::data_dir().ok_or_else(|| {
         "cannot find your data folder: set HOME (or XDG_DATA_HOME) and try again".to_owned()
@@ -109,7 +114,17 @@ pub fn install(data_home: &Path, exe: &Path, uninstall: bool) -> Result<Vec<Stri
     Ok(done)
 }
 
+/// What `install-desktop` says on Windows, where it has nothing to do.
+pub const ON_WINDOWS: &str = "on Windows nothing needs installing: unzip tcp-playground-*-windows-x64.zip anywhere and double-click tcp-playground.exe. To have it in the Start menu, right-click tcp-playground.exe and choose \"Pin to Start\"";
+
 /// Runs `install-desktop`.
+#[cfg(windows)]
+pub fn run(_args: &DesktopArgs) -> Result<(), String> {
+    Err(ON_WINDOWS.to_owned())
+}
+
+/// Runs `install-desktop`.
+#[cfg(not(windows))]
 pub fn run(args: &DesktopArgs) -> Result<(), String> {
     let exe = std::env::current_exe()
         .and_then(|p| p.canonicalize())
