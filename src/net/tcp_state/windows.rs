@@ -146,17 +146,21 @@ fn parse_row(family: Family, row: &[u8]) -> Result<Row, StateError> {
 }
 
 /// The state of `key` in `rows`: [`TcpState::Closed`] when it is not
-/// there. The same 4-tuple can appear twice for a moment (an old
-/// connection in TIME_WAIT and a new one reusing its ports); the live one
-/// is the one that matters.
+/// there. The same 4-tuple can appear twice for a moment: an old
+/// connection in TIME_WAIT and a new one reusing its ports, or a socket
+/// being deleted (CLOSED) beside its TIME_WAIT. A live state tells most,
+/// then TIME_WAIT, then CLOSED.
 pub fn find(rows: &[Row], key: &SocketKey) -> TcpState {
-    let mut found = rows.iter().filter(|row| same_socket(&row.key, key));
-    let first = found.next().map_or(TcpState::Closed, |row| row.state);
-    if first == TcpState::TimeWait {
-        found.next().map_or(first, |row| row.state)
-    } else {
-        first
-    }
+    let rank = |state: TcpState| match state {
+        TcpState::Closed => 0,
+        TcpState::TimeWait => 1,
+        _ => 2,
+    };
+    rows.iter()
+        .filter(|row| same_socket(&row.key, key))
+        .map(|row| row.state)
+        .max_by_key(|&state| rank(state))
+        .unwrap_or(TcpState::Closed)
 }
 
 /// Whether a row names the socket `key`. IPv6 scope ids are not compared
@@ -375,10 +379,22 @@ mod tests {
     }
 
     #[test]
-    fn a_live_socket_wins_over_an_old_one_in_time_wait_on_the_same_ports() {
+    fn of_two_rows_for_the_same_ports_the_one_that_tells_more_wins() {
         let k = key("127.0.0.1:40000", "127.0.0.1:6000");
-        let rows = parse_table(Family::V4, &table_bytes(Family::V4, &[(11, k), (5, k)])).unwrap();
-        assert_eq!(find(&rows, &k), TcpState::Established);
+        let state_of = |numbers: &[u32]| {
+            let rows: Vec<_> = numbers.iter().map(|&n| (n, k)).collect();
+            find(
+                &parse_table(Family::V4, &table_bytes(Family::V4, &rows)).unwrap(),
+                &k,
+            )
+        };
+        // A new connection on the ports of an old one in TIME_WAIT.
+        assert_eq!(state_of(&[11, 5]), TcpState::Established);
+        assert_eq!(state_of(&[5, 11]), TcpState::Established);
+        // TIME_WAIT beside a CLOSED row.
+        assert_eq!(state_of(&[11, 1]), TcpState::TimeWait);
+        assert_eq!(state_of(&[1, 11]), TcpState::TimeWait);
+        assert_eq!(state_of(&[1]), TcpState::Closed);
     }
 
     #[test]
