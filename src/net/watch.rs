@@ -230,8 +230,14 @@ fn poll_one(
     };
     if w.last != Some(observation.state) {
         // A socket not yet created (a client still connecting) shows as
-        // CLOSED: report CLOSED only after something else was seen.
-        if observation.state == TcpState::Closed && w.last.is_none() {
+        // CLOSED: report CLOSED only after something else was seen, or once
+        // the socket has been quiet for BUSY_FOR without ever being seen
+        // (it closed before the first look, which a slow system such as
+        // Windows' TCP table can miss; or it never connected).
+        if observation.state == TcpState::Closed
+            && w.last.is_none()
+            && Instant::now() < w.busy_until
+        {
             return true;
         }
         w.last = Some(observation.state);

@@ -40,9 +40,13 @@ use std::time::{Duration, Instant};
 
 use super::{Observation, SocketKey, StateError, TcpState};
 
-/// How long one copy of the table answers questions. Short enough that a
-/// state lasting a few tens of milliseconds is still seen; long enough
-/// that one pass of the watcher over all its sockets costs one copy.
+/// How long one copy of the table answers questions, at least. Short
+/// enough that a state lasting a few tens of milliseconds is still seen;
+/// long enough that one pass of the watcher over all its sockets costs one
+/// copy. A copy that took longer to make than this stays fresh for as long
+/// as it took (under wine, 1,500 rows take about 50 ms): otherwise every
+/// question would wait for a new copy, and a pass over three sockets
+/// would take three copies.
 pub const FRESH_FOR: Duration = Duration::from_millis(2);
 
 /// Windows' state numbers (`MIB_TCP_STATE`), one row per state. This is
@@ -172,9 +176,11 @@ fn same_socket(row: &SocketKey, key: &SocketKey) -> bool {
     same(row.local, key.local) && same(row.remote, key.remote)
 }
 
-/// A copy of the table of one family, and when it was taken.
+/// A copy of the table of one family, when it was taken, and how long it
+/// answers questions.
 struct Snapshot {
     taken: Instant,
+    fresh_for: Duration,
     rows: Vec<Row>,
 }
 
@@ -203,8 +209,8 @@ impl TcpTable {
         })
     }
 
-    /// The rows of `family`'s table, copied again if the last copy is
-    /// older than [`FRESH_FOR`].
+    /// The rows of `family`'s table, copied again if the last copy is no
+    /// longer fresh (see [`FRESH_FOR`]).
     fn rows(&mut self, family: Family) -> Result<&[Row], StateError> {
         let slot = match family {
             Family::V4 => &mut self.v4,
@@ -212,11 +218,16 @@ impl TcpTable {
         };
         let stale = slot
             .as_ref()
-            .is_none_or(|snapshot| snapshot.taken.elapsed() > FRESH_FOR);
+            .is_none_or(|snapshot| snapshot.taken.elapsed() > snapshot.fresh_for);
         if stale {
             let taken = Instant::now();
             let rows = parse_table(family, &copy_table(family)?)?;
-            *slot = Some(Snapshot { taken, rows });
+            let fresh_for = taken.elapsed().max(FRESH_FOR);
+            *slot = Some(Snapshot {
+                taken,
+                fresh_for,
+                rows,
+            });
         }
         Ok(slot.as_ref().map_or(&[][..], |snapshot| &snapshot.rows))
     }
