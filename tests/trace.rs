@@ -45,10 +45,14 @@ fn trace_with(args: &[&str]) -> String {
         .output()
         .expect("trace runs");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    // Stopping the server at the end wakes its listener by connecting to
+    // it; under wine that was reported as a failure in 2 of 5 runs ("no
+    // error set after POLLHUP") while it had worked.
     assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+        !stderr.contains("could not wake the listener"),
+        "{stdout}\n{stderr}"
     );
     stdout
 }

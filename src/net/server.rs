@@ -672,8 +672,8 @@ fn talk(
         // returns are reported as `Received`; an end or error as the call's
         // return (see super::calls).
         calls.start(Call::Recv);
-        // `Read` is implemented for `&TcpStream`: a copy of the reference
-        // is enough to read from the shared socket.
+        // Reads the shared socket; on Windows this also notices a kick or
+        // a stop, which do not wake recv() there (see super::recv).
         let read = super::recv::read(writer.stream, &mut buf, config.idle_timeout, || {
             ended_by.get().is_some()
         });
