@@ -40,6 +40,11 @@ const POLL: Duration = Duration::from_millis(1);
 const LIMIT: Duration = Duration::from_secs(10);
 /// The same, in slow motion.
 const SLOW_LIMIT: Duration = Duration::from_secs(30);
+/// Once both ends have closed, how long their last states may take to be
+/// seen. A state reader that misses one (Windows' table is copied whole,
+/// and under wine a copy has stayed stale for seconds) must not make the
+/// whole trace fail: the timeline is printed with what was seen.
+const SETTLE: Duration = Duration::from_secs(3);
 /// In slow motion, the pause before each step.
 const SLOW_STEP: Duration = Duration::from_millis(300);
 /// In slow motion, how long deferred accept holds the server's end in
@@ -144,13 +149,19 @@ pub fn run(args: &TraceArgs) -> Result<(), String> {
     // reads up to the FIN after its socket's state has moved on).
     let mut finished: HashMap<Origin, bool> = HashMap::new();
     let mut closed = 0;
+    let mut both_closed_at: Option<Instant> = None;
     let done = |finished: &HashMap<Origin, bool>, closed: usize| {
         finished.len() == 2 && finished.values().all(|f| *f) && closed >= 2
     };
     while !done(&finished, closed) {
         let limit = if args.slow { SLOW_LIMIT } else { LIMIT };
         let left = limit.saturating_sub(started.elapsed());
-        let Ok(event) = rx.recv_timeout(left) else {
+        let settle_left = both_closed_at.map(|at| SETTLE.saturating_sub(at.elapsed()));
+        let Ok(event) = rx.recv_timeout(settle_left.map_or(left, |s| s.min(left))) else {
+            if settle_left.is_some_and(|s| s < left) {
+                say!("(The last state of an end was not seen within {SETTLE:?} of its close.)");
+                break;
+            }
             let start = log.first().map(|e| e.time).unwrap_or_else(Utc::now);
             for line in timeline(&log, start) {
                 say!("{line}");
@@ -209,7 +220,12 @@ pub fn run(args: &TraceArgs) -> Result<(), String> {
                 let end = matches!(state, TcpState::TimeWait | TcpState::Closed);
                 finished.insert(event.origin, end);
             }
-            EventKind::Closed { .. } if event.origin != Origin::Listener => closed += 1,
+            EventKind::Closed { .. } if event.origin != Origin::Listener => {
+                closed += 1;
+                if closed == 2 {
+                    both_closed_at = Some(Instant::now());
+                }
+            }
             _ => {}
         }
         log.push(event);
