@@ -3,6 +3,11 @@
 //! watcher thread uses while it polls every socket at the app's interval.
 //!
 //! Run: `cargo bench --bench watch_cost` (Linux). Prints figures only.
+//!
+//! On Windows (or under wine: `. scripts/wine-env.sh; cargo bench --target
+//! x86_64-pc-windows-gnu --bench watch_cost`) it measures instead what one
+//! copy of the system's TCP table costs, with the table as the machine has
+//! it and then with 2,000 more sockets in it.
 
 #[cfg(target_os = "linux")]
 fn main() {
@@ -91,7 +96,51 @@ fn process_cpu() -> std::time::Duration {
     std::time::Duration::from_millis(ticks * 10)
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(windows)]
 fn main() {
-    println!("watch_cost measures Linux's NETLINK_SOCK_DIAG; nothing to do here.");
+    use std::net::{TcpListener, TcpStream};
+    use std::time::{Duration, Instant};
+
+    use tcp_playground::net::tcp_state::{SocketKey, StateReader};
+
+    /// The median time of one read, each far enough from the last that
+    /// the reader copies the table again (a copy answers for 2 ms).
+    fn one_copy(reader: &mut StateReader, key: &SocketKey) -> Duration {
+        let mut times: Vec<Duration> = (0..21)
+            .map(|_| {
+                std::thread::sleep(Duration::from_millis(5));
+                let started = Instant::now();
+                reader.read(key).expect("read");
+                started.elapsed()
+            })
+            .collect();
+        times.sort();
+        times[times.len() / 2]
+    }
+
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let key = SocketKey::listener(listener.local_addr().expect("addr"));
+    let mut reader = StateReader::new().expect("the TCP table");
+    println!(
+        "one copy of the TCP table, as it is: {:.2} ms (median of 21)",
+        one_copy(&mut reader, &key).as_secs_f64() * 1e3
+    );
+    let mut pairs = Vec::with_capacity(1000);
+    for _ in 0..1000 {
+        let client = TcpStream::connect(key.local).expect("connect");
+        let (server, _) = listener.accept().expect("accept");
+        pairs.push((client, server));
+    }
+    println!(
+        "one copy with 2,000 more sockets: {:.2} ms (median of 21)",
+        one_copy(&mut reader, &key).as_secs_f64() * 1e3
+    );
+    drop(pairs);
+}
+
+#[cfg(not(any(target_os = "linux", windows)))]
+fn main() {
+    println!(
+        "watch_cost measures how TCP states are read on Linux and Windows; nothing to do here."
+    );
 }
