@@ -10,6 +10,9 @@ Run it after sourcing scripts/wine-env.sh (which sets up wine). It checks:
 - `--version` prints the version;
 - `trace --close client` shows ESTABLISHED and TIME_WAIT as *observed*:
   real states read from Windows' TCP table, not inferred;
+- `trace --slow --close client` holds the close's short states long enough
+  to observe them: the client's FIN_WAIT_1 and TIME_WAIT, the server's
+  CLOSE_WAIT and LAST_ACK (the close hold, on Windows' recv());
 - `serve --bind 127.0.0.1:0` prints `Listening on ...` and serves the
   tutorial's own client (tests/python/tcp_client.py) ten times in a row;
 - the window "TCP Playground" opens on the X display ($DISPLAY, e.g. an
@@ -65,6 +68,24 @@ def check_trace(exe):
     observed = set(re.findall(r"tab-1\s+([A-Z_0-9]+)\s+observed", out))
     ok = r is not None and r[0] == 0 and {"ESTABLISHED", "TIME_WAIT"} <= observed
     check("trace --close client: ESTABLISHED and TIME_WAIT observed", ok, out + (r[2] if r else "time-out"))
+
+
+def check_slow_trace(exe):
+    r = run(["wine", exe, "trace", "--slow", "--close", "client"], 90)
+    out = r[1] if r else ""
+    tab = set(re.findall(r"tab-1\s+([A-Z_0-9]+)\s+observed", out))
+    server = set(re.findall(r"client-1\s+([A-Z_0-9]+)\s+observed", out))
+    ok = (
+        r is not None
+        and r[0] == 0
+        and {"FIN_WAIT_1", "TIME_WAIT"} <= tab
+        and {"CLOSE_WAIT", "LAST_ACK"} <= server
+    )
+    check(
+        "trace --slow --close client: FIN_WAIT_1, CLOSE_WAIT, LAST_ACK, TIME_WAIT observed",
+        ok,
+        out + (r[2] if r else "time-out"),
+    )
 
 
 def read_lines(stream, lines):
@@ -146,6 +167,7 @@ def main():
     check_pe(exe)
     check_version(exe)
     check_trace(exe)
+    check_slow_trace(exe)
     check_serve(exe)
     check_window(exe)
     failed = results.count(False)

@@ -75,6 +75,10 @@ pub struct Client {
 struct State {
     /// The user asked to disconnect.
     user_closed: AtomicBool,
+    /// Our receiving side is shut down (a disconnect without a close
+    /// hold): the reader stops. Linux wakes it from recv() by itself;
+    /// Windows does not, so the reader checks this (see super::recv).
+    reading_shut: AtomicBool,
     /// Since when the client waits for the server to answer; `None` while
     /// it is the user's turn.
     awaiting_since: Mutex<Option<Instant>>,
@@ -388,7 +392,9 @@ fn read_loop(
             calls.start(Call::Recv);
             in_recv = true;
         }
-        let result = super::recv::read(stream, &mut buf, Some(wait), user_closed);
+        let result = super::recv::read(stream, &mut buf, Some(wait), || {
+            state.reading_shut.load(Ordering::SeqCst)
+        });
         if !matches!(&result, Err(e) if is_timeout(e)) {
             // Bytes are reported as `Received`; an end or error here.
             if !matches!(result, Ok(n) if n > 0) {
@@ -495,6 +501,7 @@ fn send_loop(
                             // The reader will see the same failure and report it.
                             log::debug!("{origin}: send failed: {e}");
                             let _ = stream.shutdown(Shutdown::Both);
+                            state.reading_shut.store(true, Ordering::SeqCst);
                             return;
                         }
                     }
@@ -508,6 +515,7 @@ fn send_loop(
                     // own close waits in LAST_ACK (see super::linger).
                     if gate.close_hold().is_zero() {
                         let _ = calls.done(Call::Shutdown, || stream.shutdown(Shutdown::Both));
+                        state.reading_shut.store(true, Ordering::SeqCst);
                     } else if calls.done(Call::Shutdown, || stream.shutdown(Shutdown::Write)).is_ok() {
                         events.emit(origin, EventKind::FinQueued { behind: 0 });
                     }
