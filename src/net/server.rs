@@ -466,13 +466,26 @@ fn wait_while_paused(shared: &Shared) {
 /// it: it is stopping, so it drops whatever `accept()` returned. Windows
 /// then reports the finished connect as a hang-up with no error, which
 /// `socket2` turns into an error ("no error set after POLLHUP"). A hang-up
-/// without an error is a connection that was made and already closed, so
-/// it counts as a success here: the listener was woken.
+/// is a connection that was made and already closed, so it counts as a
+/// success here: the listener was woken. The socket may meanwhile hold the
+/// reset of that close (seen under wine); only a refusal or a time-out
+/// means the listener was never reached.
 fn connect_for_wake(socket: &Socket, addr: SocketAddr) -> io::Result<()> {
     match socket.connect_timeout(&addr.into(), Duration::from_secs(1)) {
-        Err(e) if e.kind() == io::ErrorKind::Other && socket.take_error()?.is_none() => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::Other => match socket.take_error() {
+            Ok(Some(later)) if never_reached(&later) => Err(later),
+            _ => Ok(()),
+        },
         result => result,
     }
+}
+
+/// True for the errors of a connect that never reached a listener.
+fn never_reached(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused | io::ErrorKind::TimedOut
+    )
 }
 
 /// Locks a mutex whose data stays consistent even if a holder panicked
@@ -840,5 +853,17 @@ mod tests {
             connect_for_wake(&socket, addr).unwrap();
         }
         closer.join().unwrap();
+    }
+
+    /// ... but a port where nobody listens is still a failure to wake.
+    #[test]
+    fn a_wake_up_of_a_closed_port_fails() {
+        let addr = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP)).unwrap();
+        let e = connect_for_wake(&socket, addr).unwrap_err();
+        assert!(never_reached(&e), "{e:?}");
     }
 }
